@@ -1,0 +1,69 @@
+// gapscope-cli train --config FILE [--set key=value]... --out DIR
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "config.h"
+#include "progress.h"
+#include "train.h"
+
+namespace gapscope::cli {
+namespace {
+
+struct TrainArgs {
+  std::string config, out, resume;
+  std::vector<std::string> sets;
+  int64_t iterations = -1;
+  int64_t seed = -1;
+  int threads = 2;
+  int every = 0;
+};
+
+void run_train(const TrainArgs& a) {
+  at::set_num_threads(a.threads);
+  std::unique_ptr<Trainer> tr;
+  if (!a.resume.empty()) {
+    tr = Trainer::load(a.resume);
+    if (!a.sets.empty() || a.seed >= 0 || !a.config.empty())
+      throw std::invalid_argument("--resume: the checkpoint's config is used; drop --config/--set/--seed");
+  } else {
+    Config c = a.config.empty() ? Config{} : load_config(a.config);
+    apply_overrides(c, a.sets);
+    if (a.iterations >= 0) c.iterations = a.iterations;
+    if (a.seed >= 0) c.seed = static_cast<uint64_t>(a.seed);
+    c.validate();
+    tr = std::make_unique<Trainer>(c);
+  }
+  const int64_t until = a.iterations >= 0 && !a.resume.empty() ? tr->iteration() + a.iterations
+                                                                 : tr->config().iterations;
+  ProgressLine line("train");
+  const int every = a.every > 0 ? a.every : std::max(1, tr->config().log_every);
+  tr->run(until, [&](const Progress& p) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "loss %.4g (dsm %.4g fp %.3g bc %.3g) lambda %g", p.row.loss, p.row.dsm, p.row.fp,
+                  p.row.bc, p.row.lambda);
+    line.update(p.row.iteration, p.target, p.it_per_s, p.eta_s, buf);
+  }, every);
+  line.finish();
+  tr->save(a.out);
+  std::cerr << "saved checkpoint " << a.out << " at iteration " << tr->iteration() << "\n";
+}
+
+Registrar reg([](CLI::App& root) {
+  auto a = std::make_shared<TrainArgs>();
+  auto* c = root.add_subcommand("train", "train a score model; writes a checkpoint directory");
+  c->add_option("--config", a->config, "experiment JSON (defaults: the paper's circles2 setting)")->check(CLI::ExistingFile);
+  c->add_option("--set", a->sets, "override a config key, key=value (repeatable)");
+  c->add_option("--out", a->out, "checkpoint directory to write")->required();
+  c->add_option("--iterations", a->iterations, "iterations (with --resume: additional iterations)");
+  c->add_option("--seed", a->seed, "random seed");
+  c->add_option("--resume", a->resume, "continue training from this checkpoint directory");
+  c->add_option("--threads", a->threads, "CPU threads for LibTorch")->check(CLI::Range(1, 256));
+  c->add_option("--progress-every", a->every, "progress line every N iterations (default: log_every)");
+  c->callback([a] { run_train(*a); });
+});
+
+}  // namespace
+}  // namespace gapscope::cli

@@ -1,0 +1,27 @@
+#include <exception>
+#include <iostream>
+
+#include "commands.h"
+
+namespace gapscope::cli {
+std::vector<CommandSetup>& registry() {
+  static std::vector<CommandSetup> r;
+  return r;
+}
+}  // namespace gapscope::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce)"};
+  app.require_subcommand(1);
+  for (auto& setup : gapscope::cli::registry()) setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Sub-commands run inside parse via callbacks; one line names what went wrong.
+    std::cerr << "gapscope-cli: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,111 @@
+// Trainer::save / Trainer::load: one directory per checkpoint holding
+//   config.json  model.pt  optimizer.pt  history.csv  state.json
+// Written to a sibling temporary directory first and renamed into place, so a crash
+// mid-write never destroys the checkpoint that was there before.
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
+#include <stdexcept>
+
+#include "train_state.h"
+
+namespace gapscope {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+void Trainer::save(const std::string& dir) const {
+  std::lock_guard<std::mutex> guard(step_m_);  // a consistent state, never mid-step
+  const fs::path target = fs::absolute(dir);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const fs::path tmp = target.string() + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  const Impl& s = *impl_;
+
+  Config cfg = s.cfg;
+  cfg.lambda = knobs_.lambda.load();
+  cfg.lr = knobs_.lr.load();
+  save_config(cfg, (tmp / "config.json").string());
+  {
+    std::vector<torch::Tensor> params;
+    for (auto& p : s.net.parameters()) params.push_back(p.detach().cpu());
+    torch::save(params, (tmp / "model.pt").string());
+  }
+  {
+    torch::serialize::OutputArchive ar;
+    s.opt->save(ar);
+    ar.save_to((tmp / "optimizer.pt").string());
+  }
+  history_.write_csv((tmp / "history.csv").string());
+  {
+    std::ostringstream rng;
+    rng << s.rng;
+    json st = {{"format", "gapscope-checkpoint-1"}, {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
+               {"lr", knobs_.lr.load()},           {"seconds", s.seconds},            {"rng", rng.str()}};
+    std::ofstream out(tmp / "state.json");
+    out << st.dump(2) << "\n";
+    if (!out) throw std::runtime_error((tmp / "state.json").string() + ": write failed");
+  }
+  // Swap in: the old checkpoint is removed only after the new one is complete.
+  const fs::path old = target.string() + ".old-" + std::to_string(::getpid());
+  if (fs::exists(target)) fs::rename(target, old);
+  fs::rename(tmp, target);
+  fs::remove_all(old);
+}
+
+std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
+  const fs::path d(dir);
+  if (!fs::is_directory(d)) throw std::runtime_error(dir + ": not a checkpoint directory");
+  for (const char* f : {"config.json", "model.pt", "optimizer.pt", "history.csv", "state.json"})
+    if (!fs::exists(d / f)) throw std::runtime_error((d / f).string() + ": missing (not a gapscope checkpoint?)");
+  Config cfg = load_config((d / "config.json").string());
+  json st;
+  {
+    std::ifstream in(d / "state.json");
+    try {
+      st = json::parse(in);
+    } catch (const std::exception& e) {
+      throw std::runtime_error((d / "state.json").string() + ": invalid JSON");
+    }
+  }
+  auto tr = std::make_unique<Trainer>(cfg);
+  Impl& s = *tr->impl_;
+  {
+    std::vector<torch::Tensor> params;
+    torch::load(params, (d / "model.pt").string());
+    auto mine = s.net.parameters();
+    if (params.size() != mine.size())
+      throw std::runtime_error((d / "model.pt").string() + ": parameter count does not match config.json");
+    torch::NoGradGuard ng;
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      if (params[i].sizes() != mine[i].sizes())
+        throw std::runtime_error((d / "model.pt").string() + ": parameter shape does not match config.json");
+      mine[i].copy_(params[i]);
+    }
+  }
+  {
+    torch::serialize::InputArchive ar;
+    ar.load_from((d / "optimizer.pt").string(), s.net.device());
+    s.opt->load(ar);
+  }
+  try {
+    std::istringstream rng(st.at("rng").get<std::string>());
+    rng >> s.rng;
+    tr->iteration_ = st.at("iteration").get<int64_t>();
+    tr->knobs_.lambda = st.at("lambda").get<double>();
+    tr->knobs_.lr = st.at("lr").get<double>();
+    s.seconds = st.at("seconds").get<double>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error((d / "state.json").string() + ": " + e.what());
+  }
+  tr->history_.assign(History::read_csv((d / "history.csv").string()));
+  tr->publish();
+  return tr;
+}
+
+}  // namespace gapscope

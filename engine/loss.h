@@ -1,0 +1,23 @@
+#pragma once
+// Training objectives (math.md §4): denoising score matching and the
+// Fokker-Planck regulariser (collocation residual + boundary term).
+#include <torch/types.h>
+
+#include "sde.h"
+
+namespace gapscope {
+
+class Network;
+
+// E |s(x_t,t) + z / sigma(t)|^2 with x_t = m(t) x0 + sigma(t) z.
+torch::Tensor dsm_loss(const Network& net, const Sde& sde, const torch::Tensor& x0, const torch::Tensor& t,
+                       const torch::Tensor& z);
+
+struct FpLoss {
+  torch::Tensor residual;  // mean R^2 over the collocation points
+  torch::Tensor boundary;  // mean exp(u)^2 over the boundary points
+};
+FpLoss fp_loss(const Network& net, const Sde& sde, const torch::Tensor& tc, const torch::Tensor& xc,
+               const torch::Tensor& tb, const torch::Tensor& xb);
+
+}  // namespace gapscope

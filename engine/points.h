@@ -1,0 +1,27 @@
+#pragma once
+// A cloud of n points in R^d, row-major. The one plain-data currency that data
+// sets, samplers, transport, exports and views exchange, so none of them needs torch.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace gapscope {
+
+struct Points {
+  int d = 2;
+  std::vector<float> v;  // n*d values, point i at v[i*d .. i*d+d)
+
+  Points() = default;
+  Points(int dim, std::size_t n) : d(dim), v(n * static_cast<std::size_t>(dim), 0.f) {}
+  std::size_t n() const { return d > 0 ? v.size() / static_cast<std::size_t>(d) : 0; }
+  float* row(std::size_t i) { return v.data() + i * d; }
+  const float* row(std::size_t i) const { return v.data() + i * d; }
+};
+
+// CSV with one point per row, d columns. A header row (any non-numeric first row)
+// is optional on read; on write it is "x" for d = 1, "x,y" for d = 2, "x1,...,xd" above.
+// Errors throw std::runtime_error naming the file, the line and what was expected.
+Points read_points_csv(const std::string& path);
+void write_points_csv(const std::string& path, const Points& p);
+
+}  // namespace gapscope

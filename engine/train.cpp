@@ -1,0 +1,258 @@
+#include "train.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "loss.h"
+#include "residual.h"
+#include "train_state.h"
+
+namespace gapscope {
+namespace {
+
+torch::Device parse_device(const std::string& name) {
+  try {
+    return torch::Device(name);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("key 'device' = \"" + name + "\": expected cpu or cuda[:N]");
+  }
+}
+
+torch::Tensor host_tensor(std::vector<float>& v, int64_t rows, int64_t cols, const torch::Device& dev) {
+  return torch::from_blob(v.data(), {rows, cols}, torch::kFloat).to(dev, /*non_blocking=*/false, /*copy=*/true);
+}
+
+}  // namespace
+
+Trainer::Impl::Impl(const Config& c)
+    : cfg(c), sde(Sde::from_config(c)), data(c), net(ModelSpec::from_config(c), parse_device(c.device)), rng(c.seed) {
+  if (net.device().is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("key 'device' = \"" + c.device + "\": this LibTorch build has no CUDA device");
+  net.init(c.seed);
+  opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(c.lr));
+}
+
+void Trainer::Impl::set_lr(double lr) {
+  for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+// ---- History ----------------------------------------------------------------------
+
+void History::append(const TrainRow& r) {
+  std::lock_guard<std::mutex> l(m_);
+  rows_.push_back(r);
+}
+std::vector<TrainRow> History::rows(std::size_t from) const {
+  std::lock_guard<std::mutex> l(m_);
+  if (from >= rows_.size()) return {};
+  return std::vector<TrainRow>(rows_.begin() + static_cast<std::ptrdiff_t>(from), rows_.end());
+}
+std::size_t History::size() const {
+  std::lock_guard<std::mutex> l(m_);
+  return rows_.size();
+}
+void History::clear() {
+  std::lock_guard<std::mutex> l(m_);
+  rows_.clear();
+}
+void History::assign(std::vector<TrainRow> rows) {
+  std::lock_guard<std::mutex> l(m_);
+  rows_ = std::move(rows);
+}
+
+static const char* kHistoryHeader = "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs";
+
+void History::write_csv(const std::string& path) const {
+  auto rs = rows();
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  out << kHistoryHeader << "\n";
+  out.precision(17);
+  for (auto& r : rs)
+    out << r.iteration << ',' << r.loss << ',' << r.dsm << ',' << r.fp << ',' << r.bc << ',' << r.lambda << ','
+        << r.lr << ',' << r.seconds << ',' << r.res_mean_sq << ',' << r.res_mean_abs << ',' << r.res_max_abs << "\n";
+  if (!out) throw std::runtime_error(path + ": write failed");
+}
+
+std::vector<TrainRow> History::read_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open history");
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("iteration,", 0) != 0) throw std::runtime_error(path + ":1: expected header '" + std::string(kHistoryHeader) + "'");
+  std::vector<TrainRow> rows;
+  std::size_t lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    std::vector<double> v;
+    std::stringstream ss(line);
+    std::string f;
+    while (std::getline(ss, f, ',')) {
+      try {
+        v.push_back(f == "nan" || f == "-nan" ? NAN : std::stod(f));
+      } catch (const std::exception&) {
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a number, got '" + f + "'");
+      }
+    }
+    if (v.size() != 11) throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected 11 columns");
+    TrainRow r;
+    r.iteration = static_cast<int64_t>(v[0]);
+    r.loss = v[1], r.dsm = v[2], r.fp = v[3], r.bc = v[4], r.lambda = v[5], r.lr = v[6], r.seconds = v[7];
+    r.res_mean_sq = v[8], r.res_mean_abs = v[9], r.res_max_abs = v[10];
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// ---- Trainer ---------------------------------------------------------------------
+
+Trainer::Trainer(const Config& c) : impl_(std::make_unique<Impl>(c)) {
+  knobs_.lambda = c.lambda;
+  knobs_.lr = c.lr;
+  publish();
+}
+
+Trainer::~Trainer() { stop(); }
+
+const Config& Trainer::config() const { return impl_->cfg; }
+
+void Trainer::publish() {
+  auto s = std::make_shared<WeightSnapshot>(impl_->net.snapshot());
+  s->iteration = iteration_.load();
+  s->version = ++version_;
+  std::lock_guard<std::mutex> l(snap_m_);
+  snap_ = std::move(s);
+}
+
+SnapshotPtr Trainer::snapshot() const {
+  std::lock_guard<std::mutex> l(snap_m_);
+  return snap_;
+}
+
+TrainRow Trainer::step() {
+  std::lock_guard<std::mutex> guard(step_m_);
+  auto t0 = std::chrono::steady_clock::now();
+  Impl& s = *impl_;
+  const Config& c = s.cfg;
+  const int d = s.data.dim();
+  const auto dev = s.net.device();
+  // Knobs are read once, here: a change from another thread lands on the next iteration.
+  const double lambda = knobs_.lambda.load(std::memory_order_relaxed);
+  const double lr = knobs_.lr.load(std::memory_order_relaxed);
+  s.set_lr(lr);
+
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  std::normal_distribution<float> N(0.f, 1.f);
+
+  // Denoising score matching batch: t = eps + T * Beta(1, 2) (inverse CDF of Beta(1,2) is 1 - sqrt(1-u)).
+  Points x0 = s.data.sample(static_cast<std::size_t>(c.batch_dsm), s.rng);
+  std::vector<float> tv(c.batch_dsm), zv(static_cast<std::size_t>(c.batch_dsm) * d);
+  for (auto& t : tv) t = static_cast<float>(c.eps + c.T * (1.0 - std::sqrt(1.0 - U(s.rng))));
+  for (auto& z : zv) z = N(s.rng);
+  auto x0t = host_tensor(x0.v, c.batch_dsm, d, dev);
+  auto tt = host_tensor(tv, c.batch_dsm, 1, dev);
+  auto zt = host_tensor(zv, c.batch_dsm, d, dev);
+
+  s.opt->zero_grad();
+  auto dsm = dsm_loss(s.net, s.sde, x0t, tt, zt);
+  auto loss = dsm;
+  TrainRow row;
+  if (lambda > 0) {
+    // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
+    const int nc = c.batch_collocation, nb = c.batch_boundary;
+    std::vector<float> tc(nc), xc(static_cast<std::size_t>(nc) * d);
+    for (auto& t : tc) t = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+    for (auto& x : xc) x = static_cast<float>(c.box * (2 * U(s.rng) - 1));
+    const int faces = 2 * d;
+    std::vector<float> tb(static_cast<std::size_t>(nb) * faces), xb(static_cast<std::size_t>(nb) * faces * d);
+    for (int f = 0; f < faces; ++f)
+      for (int i = 0; i < nb; ++i) {
+        const std::size_t r = static_cast<std::size_t>(f) * nb + i;
+        for (int k = 0; k < d; ++k) xb[r * d + k] = static_cast<float>(c.box * (2 * U(s.rng) - 1));
+        xb[r * d + f / 2] = static_cast<float>(f % 2 ? c.box : -c.box);
+        tb[r] = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+      }
+    auto fp = fp_loss(s.net, s.sde, host_tensor(tc, nc, 1, dev), host_tensor(xc, nc, d, dev),
+                      host_tensor(tb, static_cast<int64_t>(nb) * faces, 1, dev),
+                      host_tensor(xb, static_cast<int64_t>(nb) * faces, d, dev));
+    loss = loss + lambda * (fp.residual + fp.boundary);
+    row.fp = fp.residual.item<double>();
+    row.bc = fp.boundary.item<double>();
+  }
+  loss.backward();
+  s.opt->step();
+
+  s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  row.iteration = ++iteration_;
+  row.dsm = dsm.item<double>();
+  row.loss = loss.item<double>();
+  row.lambda = lambda;
+  row.lr = lr;
+  row.seconds = s.seconds;
+  if (!std::isfinite(row.loss))
+    throw std::runtime_error("training diverged at iteration " + std::to_string(row.iteration) +
+                             " (loss is not finite); lower lr or lambda");
+  history_.append(row);
+  publish();
+  return row;
+}
+
+void Trainer::run(int64_t until, const ProgressFn& progress, int every) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t first = iteration();
+  TrainRow last;
+  auto report = [&] {
+    if (!progress) return;
+    Progress p;
+    p.row = last;
+    p.target = until;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t done = iteration() - first;
+    p.it_per_s = el > 0 ? done / el : 0;
+    p.eta_s = p.it_per_s > 0 ? (until - iteration()) / p.it_per_s : 0;
+    progress(p);
+  };
+  while (iteration() < until && !knobs_.stop.load()) {
+    if (knobs_.paused.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    last = step();
+    if (every > 0 && last.iteration % every == 0) report();
+  }
+  if (iteration() > first) report();
+}
+
+void Trainer::start(int64_t until, ProgressFn progress, int every) {
+  stop();
+  knobs_.stop = false;
+  running_ = true;
+  thread_ = std::thread([this, until, progress = std::move(progress), every] {
+    try {
+      run(until, progress, every);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> l(err_m_);
+      last_error_ = e.what();
+    }
+    running_ = false;
+  });
+}
+
+std::string Trainer::last_error() const {
+  std::lock_guard<std::mutex> l(err_m_);
+  return last_error_;
+}
+
+void Trainer::stop() {
+  knobs_.stop = true;
+  if (thread_.joinable()) thread_.join();
+  knobs_.stop = false;
+}
+
+}  // namespace gapscope
