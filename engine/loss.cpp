@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "jet.h"
 #include "model.h"
 #include "residual.h"
 
@@ -23,19 +24,31 @@ torch::Tensor dsm_loss(const Network& net, const Sde& sde, const torch::Tensor& 
   }
   auto mt = m.to(opts), st = s.to(opts);
   auto xt = x0 * mt + st * z;
-  auto score = net.score(t, xt);
+  // Score by forward tangents along x (potential) or the plain output (score model):
+  // differentiable in the parameters through the jet's hand-written reverse pass.
+  JetSpec js;
+  js.dx = net.spec().potential;
+  auto nj = network_jet(net, t, xt, js);
+  auto score = net.spec().potential ? nj.y_x.squeeze(2).t() : nj.y;
   // Mean over points and coordinates, as the paper's code does: this fixes the scale lambda is relative to.
   return (score + z / st).pow(2).mean();
 }
 
 FpLoss fp_loss(const Network& net, const Sde& sde, const torch::Tensor& tc, const torch::Tensor& xc,
                const torch::Tensor& tb, const torch::Tensor& xb) {
-  if (!net.spec().potential)
-    throw std::invalid_argument("lambda > 0 needs model = potential (the score-model residual is not wired in yet)");
   FpLoss l;
-  auto jet = potential_jet_autograd(net, tc, xc);
-  l.residual = log_fp_residual(sde, tc, xc, jet).pow(2).mean();
-  l.boundary = xb.size(0) > 0 ? torch::exp(net.forward(tb, xb)).pow(2).mean() : torch::zeros({}, xc.options());
+  if (net.spec().potential) {
+    l.residual = log_fp_residual(sde, tc, xc, potential_jet(net, tc, xc)).pow(2).mean();
+    l.boundary = xb.size(0) > 0 ? torch::exp(network_jet(net, tb, xb, JetSpec{}).y).pow(2).mean()
+                                : torch::zeros({}, xc.options());
+  } else {
+    // Score model: mean over points of |r|^2 (sum over the d components). No boundary
+    // term: exp(u)^2 on the box faces keeps the potential's unnormalised density from
+    // putting mass at the box edge, but a score field has no density value to penalise
+    // (r is blind to the additive constant anyway), so the term is identically zero.
+    l.residual = score_fp_residual(sde, tc, xc, score_jet(net, tc, xc)).pow(2).sum(1).mean();
+    l.boundary = torch::zeros({}, xc.options());
+  }
   return l;
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "config.h"
+#include "jet.h"
 
 namespace gapscope {
 
@@ -130,17 +131,11 @@ torch::Tensor Network::score(const torch::Tensor& t, const torch::Tensor& x) con
 
 torch::Tensor Network::score_nograd(const torch::Tensor& t, const torch::Tensor& x) const {
   torch::NoGradGuard ng;
-  if (!spec_.potential) return forward(t, x);
-  // Reverse pass by hand: grad_z u = W_0^T (sigma'(h_0) * ... (W_L^T)), keeping only the x part.
-  std::vector<torch::Tensor> pre;
-  auto h = torch::cat({t, x}, 1);
-  for (std::size_t l = 0; l + 1 < W_.size(); ++l) {
-    pre.push_back(torch::addmm(b_[l], h, W_[l].t()));
-    h = activate(spec_, pre.back());
-  }
-  auto delta = W_.back().expand({x.size(0), W_.back().size(1)});
-  for (int l = static_cast<int>(pre.size()) - 1; l >= 0; --l) delta = torch::mm(delta * activate_d1(spec_, pre[l]), W_[l]);
-  return delta.slice(1, 1);
+  // Forward tangents along x with fused element-wise loops (engine/jet.h), no graph.
+  JetSpec js;
+  js.dx = spec_.potential;
+  auto j = network_jet(*this, t, x, js);
+  return spec_.potential ? j.y_x.squeeze(2).t() : j.y;
 }
 
 WeightSnapshot Network::snapshot() const {

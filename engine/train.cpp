@@ -10,6 +10,7 @@
 
 #include "loss.h"
 #include "residual.h"
+#include "residual_field.h"
 #include "train_state.h"
 
 namespace gapscope {
@@ -198,8 +199,15 @@ TrainRow Trainer::step() {
   if (!std::isfinite(row.loss))
     throw std::runtime_error("training diverged at iteration " + std::to_string(row.iteration) +
                              " (loss is not finite); lower lr or lambda");
-  history_.append(row);
   publish();
+  if (c.residual_stats_every > 0 && row.iteration % c.residual_stats_every == 0) {
+    // Fixed evaluation points (their own seed): the stats never touch the training RNG.
+    auto st = residual_stats(*snapshot(), s.sde, c.box, 2048, 10);
+    row.res_mean_sq = st.mean_sq;
+    row.res_mean_abs = st.mean_abs;
+    row.res_max_abs = st.max_abs;
+  }
+  history_.append(row);
   return row;
 }
 
@@ -226,7 +234,7 @@ void Trainer::run(int64_t until, const ProgressFn& progress, int every) {
     last = step();
     if (every > 0 && last.iteration % every == 0) report();
   }
-  if (iteration() > first) report();
+  if (iteration() > first && (every <= 0 || last.iteration % every != 0)) report();  // the end, once
 }
 
 void Trainer::start(int64_t until, ProgressFn progress, int every) {

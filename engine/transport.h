@@ -26,7 +26,7 @@ struct TransportResult {
   double cost = 0;              // optimal Σ π_ij |xa_i − xb_j|² for unit total mass (= W2²)
   double w2 = 0;                // sqrt(cost)
   std::vector<PlanEntry> plan;  // filled only when asked for
-  int rounds = 0;               // network simplex solves (column-generation rounds)
+  int rounds = 0;               // simplex runs, one per pricing sweep over all pairs
 };
 
 // Exact OT between Σ wa_i δ(xa_i) and Σ wb_j δ(xb_j). Each side is normalised to mass 1,
@@ -34,8 +34,8 @@ struct TransportResult {
 // sum (zero-weight points are dropped from the support). Exactness: masses are rounded
 // to integers out of 2^53 per side (largest remainder, so both sides total exactly 2^53)
 // and the solver works on costs rounded to a 2^-b fraction of the largest possible cost,
-// b = 59 − ⌈log2(nodes)⌉ capped at 52; the reported cost is the true (double) cost of
-// the plan it finds. See docs/transport.md for the error bound.
+// b = 59 − ⌈log2(nodes + 1)⌉ capped at 52; the reported cost is the true (double) cost
+// of the plan it finds. See docs/transport.md for the error bound.
 TransportResult emd(const std::vector<double>& wa, const Points& xa, const std::vector<double>& wb,
                     const Points& xb, bool want_plan = false);
 
@@ -70,8 +70,9 @@ double w2_1d(const std::vector<double>& xa, const std::vector<double>& wa, const
              const std::vector<double>& wb);
 
 // Sliced W2 — an ESTIMATE, not the exact distance: `directions` unit vectors drawn
-// uniformly on the sphere from `seed` (splitmix64 + Box–Muller, identical on every
-// platform), sqrt of the mean over directions of the exact 1-D W2² of the projections.
+// uniformly on the sphere from `seed` (splitmix64 + Box–Muller rather than std::
+// distributions, whose output differs between standard libraries), sqrt of the mean over
+// directions of the exact 1-D W2² of the projections. Never exceeds the exact W2.
 double w2_sliced(const Points& a, const Points& b, int directions = 64, std::uint64_t seed = 0);
 
 }  // namespace gapscope

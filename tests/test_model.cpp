@@ -36,7 +36,12 @@ TEST_P(ModelActivations, DerivativesOfActivationMatchAutograd) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ModelActivations,
-                         ::testing::Values(Activation::Softplus, Activation::Tanh, Activation::SiLU));
+                         ::testing::Values(Activation::Softplus, Activation::Tanh, Activation::SiLU),
+                         [](const auto& info) {
+                           return std::string(info.param == Activation::Softplus ? "softplus"
+                                              : info.param == Activation::Tanh   ? "tanh"
+                                                                                 : "silu");
+                         });
 
 TEST(Model, PaperArchitectureAndSeededInit) {
   ModelSpec spec;  // defaults: (t,x) in R^3 -> 80 -> 80 -> 80 -> 1

@@ -89,7 +89,14 @@ INSTANTIATE_TEST_SUITE_P(Samplers, ExactScoreSampling,
                                            Case{SamplerKind::ODE, OdeScheme::Heun, true},
                                            Case{SamplerKind::ODE, OdeScheme::RK4, false},
                                            Case{SamplerKind::SDE, OdeScheme::Euler, false},
-                                           Case{SamplerKind::ODE, OdeScheme::Euler, false}));
+                                           Case{SamplerKind::ODE, OdeScheme::Euler, false}),
+                         [](const auto& info) {
+                           const Case& c = info.param;
+                           std::string s = c.kind == SamplerKind::SDE ? "sde" : c.scheme == OdeScheme::Euler ? "ode_euler"
+                                                                           : c.scheme == OdeScheme::Heun    ? "ode_heun"
+                                                                                                            : "ode_rk4";
+                           return s + (c.two_d ? "_2d" : "_1d");
+                         });
 
 TEST(Sample, WrongScoreIsDetected) {
   // The same check must fail with a wrong score: here, the score of a mixture shifted by +1.

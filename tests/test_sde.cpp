@@ -60,7 +60,10 @@ TEST_P(SdeMarginals, DivergenceIsMinusDTimesRate) {
   for (int d : {1, 2, 5}) EXPECT_DOUBLE_EQ(s.drift_divergence(0.3, d), -d * s.drift_rate(0.3));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllKinds, SdeMarginals, ::testing::Values(Sde::Kind::OU, Sde::Kind::VP, Sde::Kind::VE));
+INSTANTIATE_TEST_SUITE_P(AllKinds, SdeMarginals, ::testing::Values(Sde::Kind::OU, Sde::Kind::VP, Sde::Kind::VE),
+                         [](const auto& info) {
+                           return std::string(info.param == Sde::Kind::OU ? "OU" : info.param == Sde::Kind::VP ? "VP" : "VE");
+                         });
 
 TEST(Sde, OuMatchesPaperFormulas) {
   Sde s;

@@ -1,0 +1,38 @@
+// Thread budgets for LibTorch and OpenBLAS. Kept in its own file so that only this
+// translation unit includes an ATen header.
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <ATen/Parallel.h>
+
+#include "worker.h"
+
+namespace gapscope::gui {
+
+void limit_compute_threads(int n) {
+  // ATen stores the count globally and applies it lazily on every thread that runs a
+  // parallel region; OpenMP-built OpenBLAS follows the same OpenMP setting, and a
+  // pthreads OpenBLAS is told directly when its entry point is present.
+  at::set_num_threads(n);
+  using SetFn = void (*)(int);
+  if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+void lower_thread_priority(int nice_value) {
+  // Linux nice values are per thread, and threads inherit them from their creator.
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  setpriority(PRIO_PROCESS, tid, nice_value);
+}
+
+void run_in_background_priority(const std::function<void()>& fn, int nice_value) {
+  std::thread([&] {
+    lower_thread_priority(nice_value);
+    fn();
+  }).join();
+}
+
+}  // namespace gapscope::gui

@@ -1,0 +1,287 @@
+#include "worker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "data.h"
+#include "train.h"
+#include "transport.h"
+
+namespace gapscope::gui {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double now_s() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
+
+constexpr std::size_t kMaxFrames = 160;
+
+// Rows with a NaN/inf coordinate are dropped: a diverging network must not stop the lab.
+Points finite_rows(const Points& p) {
+  Points out(p.d, 0);
+  out.v.reserve(p.v.size());
+  for (std::size_t i = 0; i < p.n(); ++i) {
+    const float* r = p.row(i);
+    bool ok = true;
+    for (int k = 0; k < p.d; ++k) ok = ok && std::isfinite(r[k]);
+    if (ok) out.v.insert(out.v.end(), r, r + p.d);
+  }
+  return out;
+}
+
+Points head(const Points& p, std::size_t n) {
+  if (p.n() <= n) return p;
+  Points out(p.d, n);
+  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(n * p.d), out.v.begin());
+  return out;
+}
+
+double w2_between(const Points& a0, const Points& b0, const SamplerSettings& s, uint64_t seed) {
+  const Points a = finite_rows(a0), b = finite_rows(b0);
+  if (a.n() == 0 || b.n() == 0) return NAN;
+  switch (s.metric) {
+    case W2Metric::Grid:
+      return w2_grid(a, b, GridMetric{64, 4.0});
+    case W2Metric::Sliced:
+      return a.d == 1 ? w2_1d(a, b) : w2_sliced(a, b, 64, seed);
+    case W2Metric::Exact:
+    default: {
+      const std::size_t m = static_cast<std::size_t>(std::max(10, s.w2_max_points));
+      return w2_exact(head(a, m), head(b, m));
+    }
+  }
+}
+
+}  // namespace
+
+const char* w2_metric_name(W2Metric m) {
+  switch (m) {
+    case W2Metric::Exact: return "exact (network simplex)";
+    case W2Metric::Grid: return "grid 64x64 on [-4,4]^2 (paper)";
+    case W2Metric::Sliced: return "sliced, 64 directions (estimate)";
+  }
+  return "?";
+}
+
+Worker::Worker() : w2_(std::make_shared<std::vector<W2Row>>()) { thread_ = std::thread([this] { loop(); }); }
+
+Worker::~Worker() {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::set_session(std::shared_ptr<Trainer> trainer, const Config& cfg, std::vector<W2Row> w2) {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    trainer_ = std::move(trainer);
+    cfg_ = cfg;
+    current_.reset();
+    complete_.reset();
+    fields_.reset();
+    error_.clear();
+    w2_ = std::make_shared<std::vector<W2Row>>(std::move(w2));
+    ++epoch_;
+    fields_dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Worker::set_sampler(const SamplerSettings& s) {
+  std::lock_guard<std::mutex> l(m_);
+  sampler_ = s;
+}
+SamplerSettings Worker::sampler() const {
+  std::lock_guard<std::mutex> l(m_);
+  return sampler_;
+}
+void Worker::set_residual(const ResidualSettings& r) {
+  std::lock_guard<std::mutex> l(m_);
+  const bool slices = r.x2 != residual_.x2 || r.t != residual_.t || r.nx != residual_.nx || r.nt != residual_.nt ||
+                      r.nxy != residual_.nxy || (r.enabled && !residual_.enabled);
+  residual_ = r;
+  if (slices) fields_dirty_ = true;
+}
+ResidualSettings Worker::residual() const {
+  std::lock_guard<std::mutex> l(m_);
+  return residual_;
+}
+PassPtr Worker::current_pass() const {
+  std::lock_guard<std::mutex> l(m_);
+  return current_;
+}
+PassPtr Worker::last_complete() const {
+  std::lock_guard<std::mutex> l(m_);
+  return complete_;
+}
+FieldsPtr Worker::fields() const {
+  std::lock_guard<std::mutex> l(m_);
+  return fields_;
+}
+std::shared_ptr<const std::vector<W2Row>> Worker::w2() const {
+  std::lock_guard<std::mutex> l(m_);
+  return w2_;
+}
+std::string Worker::error() const {
+  std::lock_guard<std::mutex> l(m_);
+  return error_;
+}
+
+void Worker::loop() {
+  limit_compute_threads(1);
+  lower_thread_priority(10);
+  while (!stop_) {
+    uint64_t epoch;
+    {
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait(l, [&] { return stop_.load() || trainer_ != nullptr; });
+      if (stop_) break;
+      epoch = epoch_.load();
+    }
+    try {
+      run_pass(epoch);
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard<std::mutex> l(m_);
+        error_ = e.what();
+      }
+      std::unique_lock<std::mutex> l(m_);
+      cv_.wait_for(l, std::chrono::milliseconds(500), [&] { return stop_.load() || epoch_.load() != epoch; });
+    }
+  }
+}
+
+void Worker::maybe_refresh_fields(bool force) {
+  ResidualSettings rs;
+  std::shared_ptr<Trainer> tr;
+  Config cfg;
+  {
+    std::lock_guard<std::mutex> l(m_);
+    rs = residual_;
+    tr = trainer_;
+    cfg = cfg_;
+  }
+  if (!rs.enabled || !tr) return;
+  const double now = now_s();
+  const bool dirty = fields_dirty_.load();
+  // At most one refresh per period, and never more than a sixth of this thread's time.
+  if (!force && !dirty && now - last_fields_time_ < std::max(rs.period_s, 5 * last_fields_cost_)) return;
+  if (dirty && now - last_fields_time_ < 0.3) return;  // slider drags: coalesce
+  SnapshotPtr snap = tr->snapshot();
+  if (!dirty && snap && snap->version == last_fields_version_ && fields()) return;
+  fields_dirty_ = false;
+  last_fields_time_ = now;
+  last_fields_version_ = snap ? snap->version : 0;
+  const uint64_t epoch = epoch_.load();
+  const Sde sde = Sde::from_config(cfg);
+  auto f = std::make_shared<ResidualFields>();
+  f->xt = residual_xt(snap, sde, cfg.box, rs.nx, rs.nt, rs.x2);
+  if (snap && snap->spec.d == 2) f->xy = residual_xy(snap, sde, cfg.box, rs.nxy, rs.t);
+  f->version = last_fields_version_;
+  f->xt.serial = ++fields_serial_;
+  f->xy.serial = ++fields_serial_;
+  last_fields_cost_ = now_s() - now;
+  std::lock_guard<std::mutex> l(m_);
+  if (epoch_.load() == epoch) fields_ = std::move(f);
+}
+
+void Worker::run_pass(uint64_t epoch) {
+  std::shared_ptr<Trainer> tr;
+  Config cfg;
+  SamplerSettings ss;
+  {
+    std::lock_guard<std::mutex> l(m_);
+    tr = trainer_;
+    cfg = cfg_;
+    ss = sampler_;
+  }
+  restart_ = false;
+  if (!tr) return;
+  SnapshotPtr snap = tr->snapshot();
+  const Sde sde = Sde::from_config(cfg);
+  const Dataset data(cfg);
+  const int d = data.dim();
+  const uint64_t id = ++pass_counter_;
+  const std::size_t n = static_cast<std::size_t>(std::max(1, ss.particles));
+
+  SamplerOptions o;
+  o.scheme = ss.scheme;
+  o.steps = ss.steps;
+  o.refine = ss.refine;
+  o.refine_factor = ss.refine_factor;
+  o.eps = ss.eps;
+  o.seed = cfg.seed * 1000003ull + id;
+  SamplerOptions oo = o, os = o;
+  oo.kind = SamplerKind::ODE;
+  os.kind = SamplerKind::SDE;
+  Points prior = prior_sample(sde, d, n, o.seed * 2 + 1);
+  Points prior_sde = ss.shared_prior ? prior : prior_sample(sde, d, n, o.seed * 2 + 2);
+  ScoreFn score = network_score(snap);
+  Integrator ode(sde, score, oo, prior), sdei(sde, score, os, prior_sde);
+
+  auto pass = std::make_shared<Pass>();
+  pass->id = id;
+  pass->d = d;
+  pass->iteration = snap->iteration;
+  pass->total_steps = ode.num_steps();
+  const std::size_t stride = std::max<std::size_t>(1, (pass->total_steps + kMaxFrames - 1) / kMaxFrames);
+  pass->expected_frames = pass->total_steps / stride + 1 + (pass->total_steps % stride ? 1 : 0);
+  {
+    std::mt19937_64 rng(o.seed ^ 0x9e3779b97f4a7c15ull);
+    pass->data = std::make_shared<const Points>(data.sample(n, rng));
+  }
+  auto store = [&](bool final) {
+    auto p = std::make_shared<Pass>(*pass);
+    p->t.push_back(ode.time());
+    p->step.push_back(ode.step_index());
+    p->ode.push_back(std::make_shared<const Points>(ode.points()));
+    p->sde.push_back(std::make_shared<const Points>(sdei.points()));
+    p->complete = final;
+    pass = p;
+    std::lock_guard<std::mutex> l(m_);
+    if (epoch_.load() == epoch) current_ = pass;
+  };
+  store(false);
+  const double t0 = now_s();
+  while (!ode.done()) {
+    if (session_changed(epoch)) return;
+    ode.step();
+    sdei.step();
+    const std::size_t k = ode.step_index();
+    if (ode.done() || k % stride == 0) store(ode.done());
+    maybe_refresh_fields(false);
+    // Pacing: a pass takes at least min_pass_seconds, which leaves the cores to training.
+    const double want = t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps;
+    while (now_s() < want && !session_changed(epoch))
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((want - now_s()) * 1000) + 1)));
+  }
+  pass_s_ = now_s() - t0;
+  {
+    std::lock_guard<std::mutex> l(m_);
+    if (epoch_.load() != epoch) return;
+    complete_ = pass;
+    error_.clear();
+  }
+  // The W2 gap of the finished pass.
+  const auto w0 = Clock::now();
+  W2Row row;
+  row.iteration = pass->iteration;
+  row.lambda = tr->knobs().lambda.load();
+  const Points& po = *pass->ode.back();
+  const Points& ps = *pass->sde.back();
+  row.ode_sde = w2_between(po, ps, ss, id);
+  row.ode_data = w2_between(po, *pass->data, ss, id + 1);
+  row.sde_data = w2_between(ps, *pass->data, ss, id + 2);
+  row.ms = std::chrono::duration<double, std::milli>(Clock::now() - w0).count();
+  std::lock_guard<std::mutex> l(m_);
+  if (epoch_.load() != epoch) return;
+  auto w = std::make_shared<std::vector<W2Row>>(*w2_);
+  w->push_back(row);
+  w2_ = std::move(w);
+}
+
+}  // namespace gapscope::gui

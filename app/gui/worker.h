@@ -1,0 +1,132 @@
+#pragma once
+// Thread B of design.md: integrates ODE and SDE particle clouds with the newest weight
+// snapshot (one time step at a time), measures the W2 gap when a pass ends, and
+// refreshes the residual heatmaps at a bounded rate. Everything it hands to the UI
+// is an immutable shared_ptr<const ...> swapped under a short lock: the UI never waits.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "points.h"
+#include "residual_source.h"
+#include "sample.h"
+#include "sde.h"
+
+namespace gapscope {
+class Trainer;
+}
+
+namespace gapscope::gui {
+
+void limit_compute_threads(int n);  // threads.cpp: ATen intra-op + OpenBLAS
+// Background work yields to the UI thread: a positive nice value for the calling thread.
+void lower_thread_priority(int nice_value);
+// Runs fn on a short-lived thread with that nice value, so threads fn starts (the trainer's)
+// inherit it; returns when fn returns.
+void run_in_background_priority(const std::function<void()>& fn, int nice_value);
+
+using PointsPtr = std::shared_ptr<const Points>;
+
+// One sampling pass from t = T down to eps. Frames are stored at most `max_frames`
+// times (evenly over the steps, always including the first and the last).
+struct Pass {
+  uint64_t id = 0;
+  int d = 2;
+  int64_t iteration = 0;  // of the weights that drove it
+  std::size_t total_steps = 0;
+  std::size_t expected_frames = 0;
+  bool complete = false;
+  std::vector<double> t;                 // time of each stored frame
+  std::vector<std::size_t> step;         // step index of each stored frame
+  std::vector<PointsPtr> ode, sde;       // one cloud per stored frame
+  PointsPtr data;                        // a fresh data sample of the same size
+};
+using PassPtr = std::shared_ptr<const Pass>;
+
+enum class W2Metric { Exact, Grid, Sliced };
+const char* w2_metric_name(W2Metric m);
+
+struct W2Row {
+  int64_t iteration = 0;
+  double ode_sde = 0, ode_data = 0, sde_data = 0;
+  double lambda = 0;
+  double ms = 0;  // time of the three solves
+};
+
+struct SamplerSettings {
+  OdeScheme scheme = OdeScheme::Euler;
+  int steps = 400, refine = 10, refine_factor = 10;
+  double eps = 1e-4;
+  int particles = 2000;
+  bool shared_prior = true;  // ODE and SDE start from the same prior draws
+  W2Metric metric = W2Metric::Exact;
+  int w2_max_points = 2000;  // exact W2 on at most this many particles
+  double min_pass_seconds = 2.5;  // pacing: leave the CPU to training when ahead
+};
+
+struct ResidualSettings {
+  bool enabled = true;
+  double x2 = 0.0;      // the (x1,t) slice
+  double t = 0.5;       // the (x1,x2) field
+  int nx = 96, nt = 64, nxy = 64;
+  double period_s = 3.0;  // at most one refresh per period
+};
+
+struct ResidualFields {
+  FieldGrid xt, xy;
+  uint64_t version = 0;
+};
+using FieldsPtr = std::shared_ptr<const ResidualFields>;
+
+class Worker {
+ public:
+  Worker();
+  ~Worker();
+  // The session: a trainer (may be swapped at any time, e.g. reset or load) and its config.
+  void set_session(std::shared_ptr<Trainer> trainer, const Config& cfg, std::vector<W2Row> w2 = {});
+  void set_sampler(const SamplerSettings& s);  // takes effect at the next pass
+  SamplerSettings sampler() const;
+  void set_residual(const ResidualSettings& r);  // next refresh (forced soon when slices change)
+  ResidualSettings residual() const;
+  void restart_pass() { restart_ = true; }
+
+  PassPtr current_pass() const;     // the pass being integrated (grows)
+  PassPtr last_complete() const;    // the newest finished pass
+  FieldsPtr fields() const;
+  std::shared_ptr<const std::vector<W2Row>> w2() const;
+  std::string error() const;
+  double last_pass_seconds() const { return pass_s_.load(); }
+
+ private:
+  void loop();
+  void run_pass(uint64_t epoch);
+  void maybe_refresh_fields(bool force);
+  bool session_changed(uint64_t epoch) const { return epoch_.load() != epoch || stop_.load() || restart_.load(); }
+
+  mutable std::mutex m_;  // guards everything below that is not atomic; held only for swaps/copies
+  std::shared_ptr<Trainer> trainer_;
+  Config cfg_;
+  SamplerSettings sampler_;
+  ResidualSettings residual_;
+  PassPtr current_, complete_;
+  FieldsPtr fields_;
+  std::shared_ptr<const std::vector<W2Row>> w2_;
+  std::string error_;
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<bool> stop_{false}, restart_{false}, fields_dirty_{true};
+  std::atomic<double> pass_s_{0};
+  double last_fields_time_ = -1e9, last_fields_cost_ = 0;
+  uint64_t last_fields_version_ = 0;
+  uint64_t pass_counter_ = 0, fields_serial_ = 0;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+}  // namespace gapscope::gui

@@ -1,0 +1,195 @@
+#include "evaluate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "config.h"
+#include "data.h"
+#include "residual_field.h"
+#include "sample.h"
+#include "sde.h"
+#include "train.h"
+
+namespace gapscope {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Points head(const Points& p, std::size_t m) {
+  if (m == 0 || m >= p.n()) return p;
+  Points q(p.d, m);
+  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(m * p.d), q.v.begin());
+  return q;
+}
+
+// Runs the sampler on the prior in chunks; the SDE noise of chunk k is seeded apart.
+Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, const Points& prior,
+                      std::size_t chunk, const std::function<void(double)>& progress) {
+  const std::size_t n = prior.n(), d = static_cast<std::size_t>(prior.d);
+  chunk = std::max<std::size_t>(chunk, 1);
+  Points out(prior.d, n);
+  const uint64_t base = o.seed;
+  for (std::size_t s = 0, k = 0; s < n; s += chunk, ++k) {
+    const std::size_t m = std::min(chunk, n - s);
+    Points start(prior.d, m);
+    std::copy(prior.v.begin() + static_cast<std::ptrdiff_t>(s * d),
+              prior.v.begin() + static_cast<std::ptrdiff_t>((s + m) * d), start.v.begin());
+    o.seed = base + 7919 * k;
+    Points x = sample(sde, score, o, start);
+    std::copy(x.v.begin(), x.v.end(), out.v.begin() + static_cast<std::ptrdiff_t>(s * d));
+    if (progress) progress(static_cast<double>(s + m) / n);
+  }
+  return out;
+}
+
+}  // namespace
+
+EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOptions& o, EvalTimes* times,
+                         const EvalProgressFn& progress) {
+  if (!w) throw std::invalid_argument("evaluate: no weights");
+  if (o.n == 0) throw std::invalid_argument("evaluate: n must be positive");
+  const Sde sde = Sde::from_config(c);
+  const int d = w->spec.d;
+  const Points prior = prior_sample(sde, d, o.n, o.seed);
+  const ScoreFn score = network_score(w);
+  EvalClouds cl;
+  for (SamplerKind kind : {SamplerKind::ODE, SamplerKind::SDE}) {
+    SamplerOptions so = SamplerOptions::from_config(c, kind);
+    if (o.steps > 0) {
+      so.steps = o.steps;
+      if (so.refine > so.steps) so.refine = 0;
+    }
+    so.seed = o.seed + 1;
+    const char* stage = kind == SamplerKind::ODE ? "ode" : "sde";
+    const auto t0 = Clock::now();
+    Points x = sample_chunked(sde, score, so, prior, o.chunk, [&](double f) {
+      if (progress) progress(stage, f);
+    });
+    if (kind == SamplerKind::ODE) {
+      cl.ode = std::move(x);
+      if (times) times->sample_ode = since(t0);
+    } else {
+      cl.sde = std::move(x);
+      if (times) times->sample_sde = since(t0);
+    }
+  }
+  const auto t0 = Clock::now();
+  cl.data = sample_dataset(c, o.n, o.seed + 2);
+  if (cl.data.d != d)
+    throw std::invalid_argument("evaluate: the data set has d = " + std::to_string(cl.data.d) +
+                                " but the model d = " + std::to_string(d));
+  if (times) times->data = since(t0);
+  if (progress) progress("data", 1.0);
+  return cl;
+}
+
+W2Triple w2_triple_grid(const EvalClouds& cl, GridMetric g, std::size_t* used, std::vector<std::string>* notes) {
+  W2Triple r;
+  std::size_t u = std::max({cl.ode.n(), cl.sde.n(), cl.data.n()});
+  auto one = [&](const Points& a, const Points& b, const char* name) {
+    GridStats st;
+    try {
+      const double w = w2_grid(a, b, g, &st);
+      u = std::min(u, st.used);
+      return w;
+    } catch (const std::invalid_argument& e) {  // no point in the box, or a non-finite coordinate
+      u = 0;
+      if (notes) notes->push_back(std::string("grid ") + name + ": " + e.what());
+      return static_cast<double>(NAN);
+    }
+  };
+  r.ode_sde = one(cl.ode, cl.sde, "w2_ode_sde");
+  r.ode_data = one(cl.ode, cl.data, "w2_ode_data");
+  r.sde_data = one(cl.sde, cl.data, "w2_sde_data");
+  if (used) *used = u;
+  return r;
+}
+
+W2Triple w2_triple_exact(const EvalClouds& cl, std::size_t m) {
+  if (cl.ode.d == 1) m = 0;  // the closed form is cheap on all points
+  const Points a = head(cl.ode, m), b = head(cl.sde, m), c = head(cl.data, m);
+  W2Triple r;
+  r.ode_sde = w2_exact(a, b);
+  r.ode_data = w2_exact(a, c);
+  r.sde_data = w2_exact(b, c);
+  return r;
+}
+
+EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o, bool keep_clouds,
+                    const EvalProgressFn& progress) {
+  const auto t_all = Clock::now();
+  EvalResult r;
+  r.iteration = w ? w->iteration : 0;
+  r.n = o.n;
+  r.steps = o.steps > 0 ? o.steps : c.sample_steps;
+  r.grid_nodes = o.grid;
+  r.grid_box = o.box;
+  EvalClouds cl = sample_clouds(w, c, o, &r.seconds, progress);
+  r.d = cl.ode.d;
+
+  auto t0 = Clock::now();
+  r.grid = w2_triple_grid(cl, GridMetric{o.grid, o.box}, &r.grid_used, &r.notes);
+  r.seconds.w2_grid = since(t0);
+  if (progress) progress("w2_grid", 1.0);
+
+  if (o.exact_n > 0) {
+    t0 = Clock::now();
+    try {
+      r.exact = w2_triple_exact(cl, o.exact_n);
+    } catch (const std::invalid_argument& e) {  // non-finite coordinates of a diverged model
+      r.notes.push_back(std::string("exact: ") + e.what());
+    }
+    r.exact_n = r.d == 1 ? o.n : std::min(o.exact_n, o.n);
+    r.seconds.w2_exact = since(t0);
+    if (progress) progress("w2_exact", 1.0);
+  }
+
+  if (o.residual_points > 0) {
+    t0 = Clock::now();
+    const ResidualStats st = residual_stats(*w, Sde::from_config(c), c.box, o.residual_points);
+    r.res_mean_sq = st.mean_sq;
+    r.res_mean_abs = st.mean_abs;
+    r.res_max_abs = st.max_abs;
+    r.residual_box = c.box;
+    r.seconds.residual = since(t0);
+    if (progress) progress("residual", 1.0);
+  }
+  if (keep_clouds) r.clouds = std::move(cl);
+  r.seconds.total = since(t_all);
+  return r;
+}
+
+EvalResult evaluate(const Trainer& t, const EvalOptions& o, bool keep_clouds, const EvalProgressFn& progress) {
+  return evaluate(t.snapshot(), t.config(), o, keep_clouds, progress);
+}
+
+nlohmann::json to_json(const EvalResult& r) {
+  using nlohmann::json;
+  auto v = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
+  json j;
+  j["iteration"] = r.iteration;
+  j["d"] = r.d;
+  j["n"] = r.n;
+  j["steps"] = r.steps;
+  j["w2_ode_sde"] = v(r.grid.ode_sde);
+  j["w2_ode_data"] = v(r.grid.ode_data);
+  j["w2_sde_data"] = v(r.grid.sde_data);
+  j["grid"] = {{"w2_ode_sde", v(r.grid.ode_sde)}, {"w2_ode_data", v(r.grid.ode_data)},
+               {"w2_sde_data", v(r.grid.sde_data)}, {"used", r.grid_used},
+               {"nodes", r.grid_nodes}, {"box", r.grid_box}};
+  j["exact"] = {{"w2_ode_sde", v(r.exact.ode_sde)}, {"w2_ode_data", v(r.exact.ode_data)},
+                {"w2_sde_data", v(r.exact.sde_data)}, {"n", r.exact_n}};
+  j["residual"] = {{"mean_sq", v(r.res_mean_sq)}, {"mean_abs", v(r.res_mean_abs)},
+                   {"max_abs", v(r.res_max_abs)}, {"box", r.residual_box}};
+  j["seconds"] = {{"sample_ode", r.seconds.sample_ode}, {"sample_sde", r.seconds.sample_sde},
+                  {"data", r.seconds.data},             {"w2_grid", r.seconds.w2_grid},
+                  {"w2_exact", r.seconds.w2_exact},     {"residual", r.seconds.residual},
+                  {"total", r.seconds.total}};
+  j["notes"] = r.notes;
+  return j;
+}
+
+}  // namespace gapscope

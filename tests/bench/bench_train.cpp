@@ -1,0 +1,72 @@
+// Training-step and sampler timings at the paper's CPU batch sizes (math.md §5):
+// 1 998 DSM samples, 5 000 collocation points, 1 000 boundary points per side, d = 2,
+// the 80-80-80 softplus(beta = 100) potential network, float32. Compare with
+// /work/shared/bench/paper_step.py and paper_sample.py (scripts/bench runs both).
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+
+#include "config.h"
+#include "sample.h"
+#include "sde.h"
+#include "train.h"
+
+using namespace gapscope;
+
+namespace {
+
+void train_step(benchmark::State& st, double lambda, const char* model) {
+  Config c;  // paper defaults: circles2, OU, T = 10, 80-80-80 softplus(100), batch sizes as above
+  c.lambda = lambda;
+  c.model = model;
+  c.residual_stats_every = 0;
+  Trainer tr(c);
+  for (int i = 0; i < 3; ++i) tr.step();  // warm-up
+  for (auto _ : st) tr.step();
+}
+
+void BM_TrainStepLambda0(benchmark::State& st) { train_step(st, 0.0, "potential"); }
+void BM_TrainStepLambda1(benchmark::State& st) { train_step(st, 1.0, "potential"); }
+void BM_TrainStepScoreModelLambda1(benchmark::State& st) { train_step(st, 1.0, "score"); }
+
+// One full run of the paper's sampler: 10 000 particles, 400 steps with the last 10
+// refined 10x (490 score evaluations), Euler for the ODE, Euler-Maruyama for the SDE.
+void sampler(benchmark::State& st, SamplerKind kind) {
+  Config c;
+  Trainer tr(c);  // untrained weights: the cost does not depend on them
+  const Sde sde = Sde::from_config(c);
+  auto o = SamplerOptions::from_config(c, kind);
+  o.eps = 1e-5;
+  auto start = prior_sample(sde, 2, 10000, 1);
+  auto score = network_score(tr.snapshot());
+  std::size_t steps = 0;
+  for (auto _ : st) {
+    Integrator it(sde, score, o, start);
+    it.run();
+    steps += it.num_steps();
+    benchmark::DoNotOptimize(it.points().v.data());
+  }
+  (void)steps;  // per step: divide the time by 490 (the CSV reporter wants the same counters in every run)
+}
+
+void BM_SampleODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE); }
+void BM_SampleSDE10k(benchmark::State& st) { sampler(st, SamplerKind::SDE); }
+
+}  // namespace
+
+BENCHMARK(BM_TrainStepLambda0)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_TrainStepLambda1)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+BENCHMARK(BM_TrainStepScoreModelLambda1)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+BENCHMARK(BM_SampleODE10k)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_SampleSDE10k)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+
+int main(int argc, char** argv) {
+  const char* th = std::getenv("THREADS");  // as paper_step.py: THREADS=2 by default
+  at::set_num_threads(th ? std::atoi(th) : 2);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
