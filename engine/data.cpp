@@ -58,17 +58,23 @@ GaussianMixture GaussianMixture::at_time(const Sde& sde, double t) const {
   return g;
 }
 
-double GaussianMixture::log_density(const double* x) const {
-  // log-sum-exp over components for stability far from the modes
-  std::vector<double> lk(components());
+// log(w_k N(x; mu_k, s_k^2 I)) for every component, and their maximum (for log-sum-exp).
+static double component_logs(const GaussianMixture& g, const double* x, std::vector<double>& lk) {
+  lk.resize(g.components());
   double mx = -INFINITY;
-  for (std::size_t k = 0; k < components(); ++k) {
+  for (std::size_t k = 0; k < g.components(); ++k) {
     double r2 = 0;
-    for (int i = 0; i < d; ++i) r2 += (x[i] - means[k * d + i]) * (x[i] - means[k * d + i]);
-    const double v = stds[k] * stds[k];
-    lk[k] = std::log(weights[k]) - 0.5 * r2 / v - 0.5 * d * std::log(kTwoPi * v);
+    for (int i = 0; i < g.d; ++i) r2 += (x[i] - g.means[k * g.d + i]) * (x[i] - g.means[k * g.d + i]);
+    const double v = g.stds[k] * g.stds[k];
+    lk[k] = std::log(g.weights[k]) - 0.5 * r2 / v - 0.5 * g.d * std::log(kTwoPi * v);
     mx = std::max(mx, lk[k]);
   }
+  return mx;
+}
+
+double GaussianMixture::log_density(const double* x) const {
+  std::vector<double> lk;
+  const double mx = component_logs(*this, x, lk);  // log-sum-exp: stable far from the modes
   double s = 0;
   for (double l : lk) s += std::exp(l - mx);
   return mx + std::log(s);
@@ -78,15 +84,8 @@ void GaussianMixture::score(const double* x, double* grad, double* laplacian) co
   // Posterior responsibilities r_k; score = sum r_k g_k with g_k = -(x - mu_k)/v_k;
   // Laplacian of log p = sum r_k (|g_k|^2 - d/v_k) - |score|^2.
   const std::size_t K = components();
-  std::vector<double> lk(K);
-  double mx = -INFINITY;
-  for (std::size_t k = 0; k < K; ++k) {
-    double r2 = 0;
-    for (int i = 0; i < d; ++i) r2 += (x[i] - means[k * d + i]) * (x[i] - means[k * d + i]);
-    const double v = stds[k] * stds[k];
-    lk[k] = std::log(weights[k]) - 0.5 * r2 / v - 0.5 * d * std::log(kTwoPi * v);
-    mx = std::max(mx, lk[k]);
-  }
+  std::vector<double> lk;
+  const double mx = component_logs(*this, x, lk);
   double z = 0;
   for (auto& l : lk) z += (l = std::exp(l - mx));
   for (int i = 0; i < d; ++i) grad[i] = 0;
@@ -157,11 +156,18 @@ Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
       p.row(i)[1] = static_cast<float>(6 * y);
     }
   } else if (name_ == "circles2") {
-    // Half the samples on each ring (the first half inner), like the paper's sampler.
+    // Exactly half the samples on each ring, as the paper's sampler, but in random order:
+    // anything that keeps a prefix (the grid metric's equal-count truncation, figure
+    // subsamples) must not see only the inner ring.
     for (std::size_t i = 0; i < n; ++i) {
       const double r = (i < n / 2 ? 0.65 : 1.4) + 0.1 * N(rng), th = kTwoPi * U(rng);
       p.row(i)[0] = static_cast<float>(2 * r * std::cos(th));
       p.row(i)[1] = static_cast<float>(2 * r * std::sin(th));
+    }
+    for (std::size_t i = n; i > 1; --i) {
+      const std::size_t j = std::uniform_int_distribution<std::size_t>(0, i - 1)(rng);
+      std::swap(p.v[2 * (i - 1)], p.v[2 * j]);
+      std::swap(p.v[2 * (i - 1) + 1], p.v[2 * j + 1]);
     }
   } else if (name_ == "moons") {
     // Two interleaved half circles, noise 0.1, centred and scaled to the paper's range.

@@ -43,7 +43,7 @@ ReproduceOptions reproduce_preset(const std::string& name) {
   } else if (name == "laptop") {
     // About an hour of 2 CPU cores for the 12 cells: see README "Reproducing the paper"
     // for the arithmetic. The paper's CPU batch sizes (the experiment files' defaults).
-    o.iterations = 4000;
+    o.iterations = 2000;
     o.samples = 20000;
     o.sample_steps = 200;
     o.overrides = {"residual_stats_every=0"};

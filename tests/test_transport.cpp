@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <lemon/list_graph.h>
+#include <lemon/network_simplex.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +200,50 @@ TEST(Transport, SparsePathEqualsHungarian) {
   const double want = hungarian_mean_cost(a, b);
   const double w = gapscope::w2_exact(a, b);
   EXPECT_NEAR(w * w, want, 1e-11 * want);
+}
+
+// An independent oracle: LEMON's own NetworkSimplex on the full bipartite graph, with
+// integer supplies (so its answer is exact) and double costs.
+TEST(Transport, EqualsLemonNetworkSimplex) {
+  std::mt19937_64 rng(2024);
+  std::uniform_int_distribution<int> mass(1, 20);
+  std::normal_distribution<double> N(0.0, 1.0);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int na = 5 + trial * 3, nb = 4 + trial * 2, d = 1 + trial % 3;
+    Points xa(d, na), xb(d, nb);
+    for (auto& v : xa.v) v = static_cast<float>(N(rng));
+    for (auto& v : xb.v) v = static_cast<float>(N(rng) + 0.7);
+    std::vector<long long> sa(na), sb(nb);
+    long long ta = 0, tb = 0;
+    for (auto& m : sa) ta += (m = mass(rng));
+    for (auto& m : sb) tb += (m = mass(rng));
+    sb.back() += ta - tb;  // equal totals (the last weight may grow, never below 1 here)
+    if (sb.back() < 1) continue;
+
+    lemon::ListDigraph g;
+    std::vector<lemon::ListDigraph::Node> a(na), b(nb);
+    for (auto& v : a) v = g.addNode();
+    for (auto& v : b) v = g.addNode();
+    lemon::ListDigraph::ArcMap<double> cost(g);
+    lemon::ListDigraph::NodeMap<long long> supply(g);
+    for (int i = 0; i < na; ++i) supply[a[i]] = sa[i];
+    for (int j = 0; j < nb; ++j) supply[b[j]] = -sb[j];
+    for (int i = 0; i < na; ++i)
+      for (int j = 0; j < nb; ++j) {
+        double c = 0;
+        for (int k = 0; k < d; ++k) c += std::pow(double(xa.row(i)[k]) - double(xb.row(j)[k]), 2);
+        cost[g.addArc(a[i], b[j])] = c;
+      }
+    using Simplex = lemon::NetworkSimplex<lemon::ListDigraph, long long, double>;
+    Simplex ns(g);
+    ns.costMap(cost).supplyMap(supply);
+    ASSERT_EQ(ns.run(), Simplex::OPTIMAL);
+    const double lemon_cost = ns.totalCost<double>() / static_cast<double>(ta);
+
+    std::vector<double> wa(sa.begin(), sa.end()), wb(sb.begin(), sb.end());
+    const double ours = gapscope::emd(wa, xa, wb, xb).cost;
+    EXPECT_NEAR(ours, lemon_cost, 1e-9 * lemon_cost) << "trial " << trial;
+  }
 }
 
 TEST(Transport, TranslatedCloudIsMovedRigidly) {

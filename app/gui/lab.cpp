@@ -55,18 +55,6 @@ bool input_string(const char* label, std::string& s, ImGuiInputTextFlags flags =
   return false;
 }
 
-void help(const char* text) {
-  ImGui::SameLine();
-  ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
-
 std::string stamp() {
   char b[32];
   const std::time_t t = std::time(nullptr);
@@ -133,6 +121,19 @@ LinePlot to_svg_plot(const std::string& title, const std::vector<gui::Series>& s
 }
 
 }  // namespace
+
+// A "(?)" after the last item whose tooltip explains it (lab and panels share it).
+void help_marker(const char* text) {
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
 
 const char* kTipLambda =
     "λ weights the Fokker-Planck penalty against denoising score matching: L = L_DSM + λ (L_FP + L_bc); it is "
@@ -452,7 +453,7 @@ void Lab::panel_controls() {
   double lam_d = lambda_ui_;
   if (ImGui::InputDouble("λ exact", &lam_d, 0, 0, "%.6g", ImGuiInputTextFlags_EnterReturnsTrue)) set_lambda(lam_d);
   ImGui::Checkbox("logarithmic λ slider", &lambda_log_);
-  help(kTipLambda);
+  help_marker(kTipLambda);
   if (ImGui::InputFloat("lr", &lr_ui_, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue) && trainer_) {
     lr_ui_ = std::clamp(lr_ui_, 1e-7f, 1.0f);
     trainer_->knobs().lr = lr_ui_;
@@ -504,7 +505,7 @@ void Lab::panel_controls() {
     int metric = static_cast<int>(s.metric);
     ImGui::Combo("W2 metric", &metric, kMetrics, 3);
     s.metric = static_cast<W2Metric>(metric);
-    help(kTipW2);
+    help_marker(kTipW2);
     if (s.metric == W2Metric::Exact) {
       ImGui::InputInt("W2 points", &s.w2_max_points, 0);
       s.w2_max_points = std::clamp(s.w2_max_points, 50, 20000);
@@ -531,7 +532,7 @@ void Lab::panel_controls() {
   if (ImGui::CollapsingHeader("Residual heatmaps")) {
     ResidualSettings r = residual_ui_;
     ImGui::Checkbox("refresh", &r.enabled);
-    help(kTipR);
+    help_marker(kTipR);
     float period = static_cast<float>(r.period_s);
     ImGui::SliderFloat("every", &period, 0.5f, 30.f, "%.1f s");
     r.period_s = period;

@@ -22,6 +22,8 @@
 
 namespace gapscope::gui {
 
+void help_marker(const char* text);  // "(?)" with a one-sentence tooltip
+
 // Cloud colours shared by all views (panels.cpp).
 extern const ImU32 kOde, kSde, kData;
 

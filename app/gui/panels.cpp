@@ -45,18 +45,6 @@ float robust_absmax(const std::vector<float>& v) {
   return std::max(a[k], 1e-12f);
 }
 
-void help_marker(const char* text) {
-  ImGui::SameLine();
-  ImGui::TextDisabled("(?)");
-  if (ImGui::IsItemHovered()) {
-    ImGui::BeginTooltip();
-    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-    ImGui::TextUnformatted(text);
-    ImGui::PopTextWrapPos();
-    ImGui::EndTooltip();
-  }
-}
-
 // Averages blocks so a long history draws at most ~`max_points` vertices.
 void decimate(const std::vector<TrainRow>& rows, double TrainRow::*field, std::size_t max_points, bool skip_lambda0,
               std::vector<double>& x, std::vector<double>& y) {
