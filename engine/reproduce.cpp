@@ -41,8 +41,8 @@ ReproduceOptions reproduce_preset(const std::string& name) {
     o.overrides = {"batch_dsm=19980", "batch_collocation=50000", "batch_boundary=10000"};
     o.save_every = 5000;
   } else if (name == "laptop") {
-    // About an hour of 2 CPU cores for the 12 cells: see README "Reproducing the paper"
-    // for the arithmetic. The paper's CPU batch sizes (the experiment files' defaults).
+    // Well inside an hour of 2 CPU cores for the 12 cells (measured: 26 min on a shared
+    // machine, see docs/results.md). The paper's CPU batch sizes (the experiment files' defaults).
     o.iterations = 2000;
     o.samples = 20000;
     o.sample_steps = 200;
