@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -17,13 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-Points head(const Points& p, std::size_t m) {
-  if (m == 0 || m >= p.n()) return p;
-  Points q(p.d, m);
-  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(m * p.d), q.v.begin());
-  return q;
-}
 
 // Runs the sampler on the prior in chunks; the SDE noise of chunk k is seeded apart.
 Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, const Points& prior,
@@ -109,7 +103,8 @@ W2Triple w2_triple_grid(const EvalClouds& cl, GridMetric g, std::size_t* used, s
 }
 
 W2Triple w2_triple_exact(const EvalClouds& cl, std::size_t m) {
-  if (cl.ode.d == 1) m = 0;  // the closed form is cheap on all points
+  // m = 0 means all points; so does d = 1, where the closed form is cheap on all of them.
+  if (m == 0 || cl.ode.d == 1) m = std::numeric_limits<std::size_t>::max();
   const Points a = head(cl.ode, m), b = head(cl.sde, m), c = head(cl.data, m);
   W2Triple r;
   r.ode_sde = w2_exact(a, b);

@@ -1,5 +1,6 @@
 #include "points.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -39,6 +40,13 @@ bool parse_float(const std::string& s, float& out) {
 }
 
 }  // namespace
+
+Points head(const Points& p, std::size_t n) {
+  if (n >= p.n()) return p;
+  Points q(p.d, n);
+  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(n * p.d), q.v.begin());
+  return q;
+}
 
 Points read_points_csv(const std::string& path) {
   std::ifstream in(path);

@@ -18,6 +18,10 @@ struct Points {
   const float* row(std::size_t i) const { return v.data() + i * d; }
 };
 
+// The first n points (all of them when n >= p.n()): the prefix the grid metric's
+// truncation, exact-W2 subsamples and figure subsamples keep.
+Points head(const Points& p, std::size_t n);
+
 // CSV with one point per row, d columns. A header row (any non-numeric first row)
 // is optional on read; on write it is "x" for d = 1, "x,y" for d = 2, "x1,...,xd" above.
 // Errors throw std::runtime_error naming the file, the line and what was expected.

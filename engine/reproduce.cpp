@@ -297,15 +297,9 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   EvalResult e = evaluate(tr->snapshot(), c, eo, /*keep_clouds=*/true);
   const double eval_seconds = std::chrono::duration<double>(Clock::now() - t_eval).count();
 
-  auto head = [&](const Points& p) {
-    const std::size_t m = std::min(p.n(), o.figure_points);
-    Points q(p.d, m);
-    std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(m * p.d), q.v.begin());
-    return q;
-  };
-  write_points_csv((dir / "ode.csv").string(), head(e.clouds.ode));
-  write_points_csv((dir / "sde.csv").string(), head(e.clouds.sde));
-  write_points_csv((dir / "data.csv").string(), head(e.clouds.data));
+  write_points_csv((dir / "ode.csv").string(), head(e.clouds.ode, o.figure_points));
+  write_points_csv((dir / "sde.csv").string(), head(e.clouds.sde, o.figure_points));
+  write_points_csv((dir / "data.csv").string(), head(e.clouds.data, o.figure_points));
 
   CellResult r;
   r.dataset = s.dataset;

@@ -71,3 +71,13 @@ TEST(PointsCsv, MissingFileAndEmptyFile) {
   EXPECT_THROW(read_points_csv("/nonexistent/file.csv"), std::runtime_error);
   EXPECT_THROW(read_points_csv(write("empty.csv", "x,y\n")), std::runtime_error);
 }
+
+TEST(Points, HeadKeepsThePrefix) {
+  Points p(2, 4);
+  for (std::size_t i = 0; i < p.v.size(); ++i) p.v[i] = static_cast<float>(i);
+  Points h = head(p, 3);
+  EXPECT_EQ(h.d, 2);
+  EXPECT_EQ(h.v, (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(head(p, 9).v, p.v);
+  EXPECT_EQ(head(p, 0).n(), 0u);
+}

@@ -30,13 +30,6 @@ Points finite_rows(const Points& p) {
   return out;
 }
 
-Points head(const Points& p, std::size_t n) {
-  if (p.n() <= n) return p;
-  Points out(p.d, n);
-  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(n * p.d), out.v.begin());
-  return out;
-}
-
 double w2_between(const Points& a0, const Points& b0, const SamplerSettings& s, uint64_t seed) {
   const Points a = finite_rows(a0), b = finite_rows(b0);
   if (a.n() == 0 || b.n() == 0) return NAN;
