@@ -12,118 +12,51 @@
 #include <string>
 #include <vector>
 
+#include "activation.h"
+#include "jet_blocks.h"
 #include "model.h"
 
 namespace gapscope {
 namespace {
 
-constexpr int kMaxTangents = 32;
+using jet::Plan;
 
-// Tangent k differentiates along input coordinate dirs[k] (0 = t, 1 + i = x_i).
-// Second-order block q is sum over its (a, b) terms of d2/(d dir_a d dir_b).
-struct Plan {
-  std::vector<int64_t> dirs;
-  std::vector<std::vector<std::pair<int, int>>> quads;
-  int K() const { return static_cast<int>(dirs.size()); }
-  int Q() const { return static_cast<int>(quads.size()); }
-  int B() const { return 1 + K() + Q(); }
-
-  // Flat encoding for ctx->saved_data: [K, dirs..., Q, (nterms, a, b, a, b, ...) per quad].
-  std::vector<int64_t> encode() const {
-    std::vector<int64_t> c{K()};
-    c.insert(c.end(), dirs.begin(), dirs.end());
-    c.push_back(Q());
-    for (auto& q : quads) {
-      c.push_back(static_cast<int64_t>(q.size()));
-      for (auto& ab : q) c.push_back(ab.first), c.push_back(ab.second);
-    }
-    return c;
+// Flat encoding of a plan for ctx->saved_data: [K, dirs..., Q, (nterms, a, b, a, b, ...) per quad].
+std::vector<int64_t> encode(const Plan& p) {
+  std::vector<int64_t> c{p.K()};
+  c.insert(c.end(), p.dirs.begin(), p.dirs.end());
+  c.push_back(p.Q());
+  for (auto& q : p.quads) {
+    c.push_back(static_cast<int64_t>(q.size()));
+    for (auto& ab : q) c.push_back(ab.first), c.push_back(ab.second);
   }
-  static Plan decode(const std::vector<int64_t>& c) {
-    Plan p;
-    std::size_t i = 0;
-    const int64_t K = c[i++];
-    for (int64_t k = 0; k < K; ++k) p.dirs.push_back(c[i++]);
-    const int64_t Q = c[i++];
-    for (int64_t q = 0; q < Q; ++q) {
-      const int64_t m = c[i++];
-      std::vector<std::pair<int, int>> terms;
-      for (int64_t s = 0; s < m; ++s, i += 2) terms.emplace_back(static_cast<int>(c[i]), static_cast<int>(c[i + 1]));
-      p.quads.push_back(std::move(terms));
-    }
-    return p;
+  return c;
+}
+Plan decode(const std::vector<int64_t>& c) {
+  Plan p;
+  std::size_t i = 0;
+  const int64_t K = c[i++];
+  for (int64_t k = 0; k < K; ++k) p.dirs.push_back(c[i++]);
+  const int64_t Q = c[i++];
+  for (int64_t q = 0; q < Q; ++q) {
+    const int64_t m = c[i++];
+    std::vector<std::pair<int, int>> terms;
+    for (int64_t s = 0; s < m; ++s, i += 2) terms.emplace_back(static_cast<int>(c[i]), static_cast<int>(c[i + 1]));
+    p.quads.push_back(std::move(terms));
   }
-};
-
-// Simple loops over contiguous rows: restrict-qualified so that the compiler vectorises them.
-template <typename T>
-inline void vmul(T* __restrict o, const T* __restrict a, const T* __restrict b, int64_t m) {
-  for (int64_t i = 0; i < m; ++i) o[i] = a[i] * b[i];
-}
-template <typename T>
-inline void vfma2(T* __restrict o, const T* __restrict a, const T* __restrict b, int64_t m) {
-  for (int64_t i = 0; i < m; ++i) o[i] += a[i] * b[i];
-}
-template <typename T>
-inline void vfma3(T* __restrict o, const T* __restrict a, const T* __restrict b, const T* __restrict c, int64_t m) {
-  for (int64_t i = 0; i < m; ++i) o[i] += a[i] * b[i] * c[i];
+  return p;
 }
 
 // Value of the activation into Zv (n x H) and its first three derivatives into D1..D3
-// (D3 may be null). The transcendental functions run through ATen's vectorised kernels;
-// the derivatives are then plain arithmetic. torch's softplus is linear above beta*h > 20,
-// and the derivatives follow it exactly. Below beta*h < -30 the exponential is clamped:
-// derivatives of size < 1e-13 instead of denormal numbers (which are very slow).
+// (D3 may be null), rows split over threads.
 template <typename T>
 void activation_values(const ModelSpec& spec, const at::Tensor& Hv, at::Tensor Zv, T* D1, T* D2, T* D3) {
   const int64_t m = Hv.numel();
-  switch (spec.activation) {
-    case Activation::Softplus: {
-      const T beta = static_cast<T>(spec.softplus_beta);
-      at::softplus_out(Zv, Hv, spec.softplus_beta, 20.0);
-      auto E = (Hv * spec.softplus_beta).clamp_(-30.0, 20.0).exp_();
-      const T* e = E.data_ptr<T>();
-      const T* h = Hv.data_ptr<T>();
-      at::parallel_for(0, m, 16384, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          const bool lin = beta * h[i] > T(20);
-          const T g = e[i] / (T(1) + e[i]), q = g * (T(1) - g);
-          D1[i] = lin ? T(1) : g;
-          D2[i] = lin ? T(0) : beta * q;
-          if (D3) D3[i] = lin ? T(0) : beta * beta * q * (T(1) - T(2) * g);
-        }
-      });
-      return;
-    }
-    case Activation::Tanh: {
-      at::tanh_out(Zv, Hv);
-      const T* y = Zv.data_ptr<T>();
-      at::parallel_for(0, m, 16384, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          const T s = T(1) - y[i] * y[i];
-          D1[i] = s;
-          D2[i] = T(-2) * y[i] * s;
-          if (D3) D3[i] = s * (T(6) * y[i] * y[i] - T(2));
-        }
-      });
-      return;
-    }
-    case Activation::SiLU: {
-      auto G = at::sigmoid(Hv);
-      at::mul_out(Zv, Hv, G);
-      const T* gp = G.data_ptr<T>();
-      const T* h = Hv.data_ptr<T>();
-      at::parallel_for(0, m, 16384, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          const T g = gp[i], q = g * (T(1) - g), w = T(1) - T(2) * g;
-          D1[i] = g * (T(1) + h[i] * (T(1) - g));
-          D2[i] = q * (T(2) + h[i] * w);
-          if (D3) D3[i] = q * (w * (T(3) + h[i] * w) - T(2) * h[i] * q);
-        }
-      });
-      return;
-    }
-  }
+  const T* h = Hv.data_ptr<T>();
+  T* z = Zv.data_ptr<T>();
+  at::parallel_for(0, m, 16384, [&](int64_t i0, int64_t i1) {
+    activation_jet(spec, i1 - i0, h + i0, z + i0, D1 + i0, D2 + i0, D3 ? D3 + i0 : nullptr);
+  });
 }
 
 struct LayerTape {
@@ -137,68 +70,6 @@ struct Tape {
   at::Tensor S_out;  // input of the output layer, B*n x H
 };
 
-// Tangent and second-order blocks of one activation layer, from the derivatives D1, D2.
-// Hs == nullptr: layer 0, where tangents are w0[k*H + j] and second-order blocks are zero.
-template <typename T>
-void activate_blocks(const Plan& p, int64_t n, int64_t H, const T* Hs, const T* w0, const T* D1, const T* D2, T* Z) {
-  const int K = p.K(), Q = p.Q();
-  if (K == 0) return;
-  at::parallel_for(0, n, 64, [&](int64_t r0, int64_t r1) {
-    const T* hk[kMaxTangents];
-    for (int64_t r = r0; r < r1; ++r) {
-      const T *d1 = D1 + r * H, *d2 = D2 + r * H;
-      for (int k = 0; k < K; ++k) {
-        hk[k] = Hs ? Hs + ((1 + k) * n + r) * H : w0 + k * H;
-        vmul(Z + ((1 + k) * n + r) * H, d1, hk[k], H);
-      }
-      for (int q = 0; q < Q; ++q) {
-        T* zq = Z + ((1 + K + q) * n + r) * H;
-        if (Hs)
-          vmul(zq, d1, Hs + ((1 + K + q) * n + r) * H, H);
-        else
-          std::fill(zq, zq + H, T(0));
-        for (auto& ab : p.quads[q]) vfma3(zq, d2, hk[ab.first], hk[ab.second], H);
-      }
-    }
-  });
-}
-
-template <typename T>
-void activate_backward(const Plan& p, int64_t n, int64_t H, const T* Hs, const T* w0, const T* D1, const T* D2,
-                       const T* D3, const T* Zb, T* Hb) {
-  const int K = p.K(), Q = p.Q();
-  at::parallel_for(0, n, 64, [&](int64_t r0, int64_t r1) {
-    const T* hk[kMaxTangents];
-    std::vector<T> s(H), quad(H);
-    for (int64_t r = r0; r < r1; ++r) {
-      const T *d1 = D1 + r * H, *d2 = D2 + r * H;
-      T* hbv = Hb + r * H;
-      vmul(hbv, d1, Zb + r * H, H);
-      for (int k = 0; k < K; ++k) {
-        const int64_t ok = ((1 + k) * n + r) * H;
-        hk[k] = Hs ? Hs + ok : w0 + k * H;
-        vmul(Hb + ok, d1, Zb + ok, H);
-        vfma3(hbv, d2, Zb + ok, hk[k], H);
-      }
-      for (int q = 0; q < Q; ++q) {
-        const int64_t oq = ((1 + K + q) * n + r) * H;
-        const T* zq = Zb + oq;
-        vmul(Hb + oq, d1, zq, H);
-        vmul(s.data(), d2, zq, H);
-        std::fill(quad.begin(), quad.end(), T(0));
-        for (auto& ab : p.quads[q]) {
-          const T *ha = hk[ab.first], *hb = hk[ab.second];
-          vfma2(Hb + ((1 + ab.first) * n + r) * H, s.data(), hb, H);
-          vfma2(Hb + ((1 + ab.second) * n + r) * H, s.data(), ha, H);
-          vfma2(quad.data(), ha, hb, H);
-        }
-        vfma3(hbv, zq, D3 + r * H, quad.data(), H);
-        if (Hs) vfma2(hbv, s.data(), Hs + oq, H);
-      }
-    }
-  });
-}
-
 // W0 columns of the tangent directions, K x H contiguous.
 at::Tensor layer0_tangents(const Plan& p, const at::Tensor& W0) {
   if (p.K() == 0) return at::empty({0}, W0.options());
@@ -211,7 +82,7 @@ at::Tensor jet_forward(const Plan& p, const ModelSpec& spec, const at::Tensor& z
                        Tape* tape) {
   const int64_t n = z0.size(0), B = p.B();
   const int L = static_cast<int>(params.size() / 2) - 1;  // hidden layers
-  if (p.K() > kMaxTangents) throw std::invalid_argument("jet: too many input dimensions");
+  if (p.K() > jet::kMaxTangents) throw std::invalid_argument("jet: too many input dimensions");
   if (tape) tape->hidden.resize(L);
   at::Tensor Z;
   AT_DISPATCH_FLOATING_TYPES(z0.scalar_type(), "jet_forward", [&] {
@@ -241,9 +112,12 @@ at::Tensor jet_forward(const Plan& p, const ModelSpec& spec, const at::Tensor& z
       activation_values<scalar_t>(spec, l == 0 ? Hv : Hv.narrow(0, 0, n), Znew.narrow(0, 0, n),
                                   D1.data_ptr<scalar_t>(), D2.data_ptr<scalar_t>(),
                                   D3.defined() ? D3.data_ptr<scalar_t>() : nullptr);
-      activate_blocks<scalar_t>(p, n, H, l == 0 ? nullptr : Hs.data_ptr<scalar_t>(),
-                                l == 0 && w0.numel() ? w0.data_ptr<scalar_t>() : nullptr, D1.data_ptr<scalar_t>(),
-                                D2.data_ptr<scalar_t>(), Znew.data_ptr<scalar_t>());
+      const scalar_t* hs = l == 0 ? nullptr : Hs.data_ptr<scalar_t>();
+      const scalar_t* w0p = l == 0 && w0.numel() ? w0.data_ptr<scalar_t>() : nullptr;
+      at::parallel_for(0, n, 64, [&](int64_t r0, int64_t r1) {
+        jet::activate_blocks<scalar_t>(p, n, H, hs, w0p, D1.data_ptr<scalar_t>(), D2.data_ptr<scalar_t>(),
+                                       Znew.data_ptr<scalar_t>(), r0, r1);
+      });
       Z = Znew;
     }
   });
@@ -270,11 +144,13 @@ std::vector<at::Tensor> jet_backward(const Plan& p, const Tape& tape, const std:
       const int64_t H = W.size(0);
       at::Tensor w0 = l == 0 ? layer0_tangents(p, W) : at::Tensor();
       auto Hb = at::empty_like(Zb);
-      activate_backward<scalar_t>(p, n, H, l == 0 ? nullptr : lt.Hs.data_ptr<scalar_t>(),
-                                  w0.defined() && w0.numel() ? w0.data_ptr<scalar_t>() : nullptr,
-                                  lt.D1.data_ptr<scalar_t>(), lt.D2.data_ptr<scalar_t>(),
-                                  lt.D3.defined() ? lt.D3.data_ptr<scalar_t>() : nullptr, Zb.data_ptr<scalar_t>(),
-                                  Hb.data_ptr<scalar_t>());
+      const scalar_t* hs = l == 0 ? nullptr : lt.Hs.data_ptr<scalar_t>();
+      const scalar_t* w0p = w0.defined() && w0.numel() ? w0.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* d3 = lt.D3.defined() ? lt.D3.data_ptr<scalar_t>() : nullptr;
+      at::parallel_for(0, n, 64, [&](int64_t r0, int64_t r1) {
+        jet::activate_backward<scalar_t>(p, n, H, hs, w0p, lt.D1.data_ptr<scalar_t>(), lt.D2.data_ptr<scalar_t>(), d3,
+                                         Zb.data_ptr<scalar_t>(), Hb.data_ptr<scalar_t>(), r0, r1);
+      });
       auto Hbv = Hb.narrow(0, 0, n);
       g[2 * l + 1] = Hbv.sum(0);
       if (l > 0) {
@@ -298,7 +174,7 @@ class JetFunction : public torch::autograd::Function<JetFunction> {
   // inputs: z0, W0, b0, W1, b1, ...
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, at::TensorList inputs,
                                                 std::vector<int64_t> code, ModelSpec spec) {
-    Plan p = Plan::decode(code);
+    Plan p = decode(code);
     std::vector<at::Tensor> params;
     for (std::size_t i = 1; i < inputs.size(); ++i) params.push_back(inputs[i].detach());
     Tape tape;
@@ -321,7 +197,7 @@ class JetFunction : public torch::autograd::Function<JetFunction> {
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_out) {
-    Plan p = Plan::decode(ctx->saved_data["plan"].toIntVector());
+    Plan p = decode(ctx->saved_data["plan"].toIntVector());
     const int64_t np = ctx->saved_data["np"].toInt();
     auto list = ctx->saved_data["tape"].toOptionalTensorList();
     std::vector<at::Tensor> saved;
@@ -353,21 +229,10 @@ class JetFunction : public torch::autograd::Function<JetFunction> {
 };
 
 Plan make_plan(const JetSpec& s, int d) {
-  Plan p;
-  if (s.dt) p.dirs.push_back(0);
-  const int x0 = p.K();
-  if (s.dx)
-    for (int i = 0; i < d; ++i) p.dirs.push_back(1 + i);
-  if (s.second != JetSpec::Second::None && !s.dx) throw std::invalid_argument("jet: second derivatives need dx");
-  if (s.second == JetSpec::Second::Laplacian) {
-    std::vector<std::pair<int, int>> lap;
-    for (int i = 0; i < d; ++i) lap.emplace_back(x0 + i, x0 + i);
-    p.quads.push_back(lap);
-  } else if (s.second == JetSpec::Second::Hessian) {
-    for (int i = 0; i < d; ++i)
-      for (int j = i; j < d; ++j) p.quads.push_back({{x0 + i, x0 + j}});
-  }
-  return p;
+  const jet::Second second = s.second == JetSpec::Second::Laplacian ? jet::Second::Laplacian
+                             : s.second == JetSpec::Second::Hessian ? jet::Second::Hessian
+                                                                    : jet::Second::None;
+  return jet::make_plan(s.dt, s.dx, second, d);
 }
 
 // The jets allocate a few tensors of several MB per call. glibc serves those by mmap
@@ -383,6 +248,24 @@ void tune_allocator() {
 }
 
 }  // namespace
+
+jet::Plan jet::make_plan(bool dt, bool dx, Second second, int d) {
+  Plan p;
+  if (dt) p.dirs.push_back(0);
+  const int x0 = p.K();
+  if (dx)
+    for (int i = 0; i < d; ++i) p.dirs.push_back(1 + i);
+  if (second != Second::None && !dx) throw std::invalid_argument("jet: second derivatives need dx");
+  if (second == Second::Laplacian) {
+    std::vector<std::pair<int, int>> lap;
+    for (int i = 0; i < d; ++i) lap.emplace_back(x0 + i, x0 + i);
+    p.quads.push_back(lap);
+  } else if (second == Second::Hessian) {
+    for (int i = 0; i < d; ++i)
+      for (int j = i; j < d; ++j) p.quads.push_back({{x0 + i, x0 + j}});
+  }
+  return p;
+}
 
 int hessian_pair(int d, int i, int j) {
   if (i > j) std::swap(i, j);
@@ -407,7 +290,7 @@ NetworkJet network_jet(const Network& net, const torch::Tensor& t, const torch::
   if (taped) {
     std::vector<at::Tensor> inputs{z0};
     inputs.insert(inputs.end(), params.begin(), params.end());
-    Y = JetFunction::apply(at::TensorList(inputs), p.encode(), net.spec())[0];
+    Y = JetFunction::apply(at::TensorList(inputs), encode(p), net.spec())[0];
   } else {
     torch::NoGradGuard ng;
     std::vector<at::Tensor> det;

@@ -1,17 +1,15 @@
 #include "model.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include <cmath>
 #include <random>
 #include <stdexcept>
 
 #include "config.h"
+#include "fused_potential.h"
 #include "jet.h"
 
 namespace gapscope {
@@ -134,81 +132,28 @@ torch::Tensor Network::score(const torch::Tensor& t, const torch::Tensor& x) con
   return torch::autograd::grad({u}, {xg}, {torch::ones_like(u)}, /*retain_graph=*/true, /*create_graph=*/true)[0];
 }
 
-namespace {
-
-// exp(x) for x <= 0 in float, ~2e-7 relative: range reduction by ln 2 and a degree-6
-// polynomial, written with plain arithmetic so GCC vectorises the loops that call it
-// (the scalar libm call was two thirds of the sampler's time).
-inline __attribute__((always_inline)) float exp_nonpositive(float x) {
-  x = x < -80.f ? -80.f : x;
-  const int k = static_cast<int>(x * 1.44269504f - 0.5f);  // round to nearest (x <= 0)
-  const float n = static_cast<float>(k);
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
-  const float p =
-      1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720))))));
-  const int32_t bits = (k + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
-// log(1 + e) for e in [0, 1] by the atanh series in u = e / (2 + e) <= 1/3: no
-// cancellation for tiny e, ~1e-8 relative.
-inline __attribute__((always_inline)) float log1p_unit(float e) {
-  const float u = e / (2.f + e), u2 = u * u;
-  return 2.f * u *
-         (1.f + u2 * (1.f / 3 + u2 * (1.f / 5 + u2 * (1.f / 7 + u2 * (1.f / 9 + u2 * (1.f / 11 + u2 * (1.f / 13)))))));
-}
-
-// In place: h <- softplus_beta(h), s <- sigmoid(beta h), both from e = exp(-|beta h|).
-// Branch-free so it vectorises (CMake compiles this file with -fno-trapping-math, which
-// GCC needs to if-convert the selects), with an AVX2 clone picked at run time. Above
-// beta h = 20 torch's softplus is exactly h; this adds log1p(e)/beta < 2e-11 there.
-__attribute__((target_clones("avx2,fma", "default"))) void softplus_and_slope(float* __restrict hp,
-                                                                            float* __restrict sp, int64_t n,
-                                                                            float beta, float inv_beta) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float bh = beta * hp[i];
-    const float e = exp_nonpositive(-std::fabs(bh));
-    const float r = 1.f / (1.f + e);
-    sp[i] = bh >= 0.f ? r : e * r;
-    hp[i] = std::max(hp[i], 0.f) + log1p_unit(e) * inv_beta;
+PotentialWeights Network::potential_weights() const {
+  if (!spec_.potential || dtype_ != torch::kFloat || !device_.is_cpu())
+    throw std::invalid_argument("model: fused kernels need a float potential network on the CPU");
+  PotentialWeights w;
+  w.spec = spec_;
+  for (std::size_t l = 0; l < W_.size(); ++l) {
+    w.W.push_back(W_[l].data_ptr<float>());
+    w.b.push_back(b_[l].data_ptr<float>());
   }
+  return w;
 }
 
-// The sampler's score for the paper's network (potential, softplus, float, CPU):
-// one forward pass keeping sigma'(h), then the reverse pass grad_z u = W0^T (s0 * W1^T (s1 * ...)).
-// Reverse mode needs two GEMM passes where forward tangents need d + 1, and the
-// transcendental work is skipped where beta*h saturates (|beta h| > 20: below, e^{beta h} < 2e-9).
-torch::Tensor softplus_potential_score(const ModelSpec& spec, const std::vector<torch::Tensor>& W,
-                                       const std::vector<torch::Tensor>& b, const torch::Tensor& t,
-                                       const torch::Tensor& x) {
-  const int64_t n = x.size(0);
-  const float beta = static_cast<float>(spec.softplus_beta), inv_beta = 1.f / beta;
-  const std::size_t L = W.size() - 1;  // hidden layers
-  std::vector<torch::Tensor> slope(L);
-  auto z = torch::cat({t, x}, 1);
-  for (std::size_t l = 0; l < L; ++l) {
-    auto h = torch::addmm(b[l], z, W[l].t());
-    auto s = torch::empty_like(h);
-    float* hp = h.data_ptr<float>();  // becomes the activation in place
-    float* sp = s.data_ptr<float>();
-    at::parallel_for(0, h.numel(), 4096,
-                     [&](int64_t lo, int64_t hi) { softplus_and_slope(hp + lo, sp + lo, hi - lo, beta, inv_beta); });
-    slope[l] = s;
-    z = h;
-  }
-  auto delta = slope[L - 1] * W[L];  // (n x H) * (1 x H): the output layer's row
-  for (std::size_t l = L - 1; l > 0; --l) delta = torch::mm(delta, W[l]).mul_(slope[l - 1]);
-  return torch::mm(delta, W[0].slice(1, 1));  // only the x columns of layer 0
-}
-
-}  // namespace
+bool Network::fused() const { return spec_.potential && dtype_ == torch::kFloat && device_.is_cpu(); }
 
 torch::Tensor Network::score_nograd(const torch::Tensor& t, const torch::Tensor& x) const {
   torch::NoGradGuard ng;
-  if (spec_.potential && spec_.activation == Activation::Softplus && dtype_ == torch::kFloat && device_.is_cpu())
-    return softplus_potential_score(spec_, W_, b_, t.contiguous(), x.contiguous());
+  if (fused()) {
+    auto tc = t.to(torch::kFloat).contiguous(), xc = x.to(torch::kFloat).contiguous();
+    auto out = torch::empty_like(xc);
+    potential_score(potential_weights(), xc.size(0), tc.data_ptr<float>(), xc.data_ptr<float>(), out.data_ptr<float>());
+    return out;
+  }
   // Forward tangents along x with fused element-wise loops (engine/jet.h), no graph.
   JetSpec js;
   js.dx = spec_.potential;

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "fused_potential.h"
 #include "snapshot.h"
 
 namespace gapscope {
@@ -31,8 +32,13 @@ class Network {
   torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x) const;
   // Score s_theta(x,t) (n x d), differentiable in the parameters (for the DSM loss).
   torch::Tensor score(const torch::Tensor& t, const torch::Tensor& x) const;
-  // Score for sampling: no autograd graph, hand-written backward for the potential.
+  // Score for sampling: no autograd graph (fused_potential.h for the potential on the CPU).
   torch::Tensor score_nograd(const torch::Tensor& t, const torch::Tensor& x) const;
+
+  // A float potential network on the CPU runs the fused kernels (engine/fused_potential.h)
+  // on views of its parameter storage.
+  bool fused() const;
+  PotentialWeights potential_weights() const;
 
   WeightSnapshot snapshot() const;
   void load(const WeightSnapshot& s);  // copies values; spec must match

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "fused_potential.h"
 #include "model.h"
 #include "residual.h"
 
@@ -16,6 +17,11 @@ namespace {
 // Per-point residual magnitude: R (potential, signed) or |r| (score model), float on the host.
 std::vector<float> evaluate(const WeightSnapshot& w, const Sde& sde, const std::vector<float>& tv,
                             const std::vector<float>& xv) {
+  if (fused_potential_supported(w.spec)) {
+    std::vector<float> out(tv.size());
+    potential_residual(PotentialWeights::of(w), sde, static_cast<int64_t>(tv.size()), tv.data(), xv.data(), out.data());
+    return out;
+  }
   Network net(w.spec);
   net.load(w);
   const int64_t n = static_cast<int64_t>(tv.size()), d = w.spec.d;

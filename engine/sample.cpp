@@ -2,25 +2,50 @@
 
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "config.h"
+#include "fused_potential.h"
 #include "model.h"
 
 namespace gapscope {
 namespace {
 
-// Box-Muller on the raw 64-bit generator: several times faster than
-// std::normal_distribution, and the SDE draws n*d normals every step.
-void fill_normal(float* out, std::size_t n, std::mt19937_64& rng) {
-  constexpr double kInv53 = 1.0 / 9007199254740992.0;
-  for (std::size_t i = 0; i < n; i += 2) {
-    const double u1 = ((rng() >> 11) + 0.5) * kInv53, u2 = (rng() >> 11) * kInv53;
-    const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
-    out[i] = static_cast<float>(r * std::cos(a));
-    if (i + 1 < n) out[i + 1] = static_cast<float>(r * std::sin(a));
-  }
+// splitmix64: a full-period 64-bit generator in three lines, so that every chunk of
+// normals below can start from its own key at no cost.
+inline uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// n standard normals for (seed, stream), by Box-Muller in float. Chunks of a fixed size
+// draw from their own key, so the chunks run on all threads and the numbers do not
+// depend on the thread count. The SDE draws n*d normals every step (stream = step).
+void fill_normal(float* out, std::size_t n, uint64_t seed, uint64_t stream) {
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
+  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      uint64_t key = seed * 0x2545f4914f6cdd1dULL ^ (stream + 1) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(c);
+      uint64_t st = splitmix64(key);
+      const std::size_t i0 = static_cast<std::size_t>(c) * kChunk, i1 = std::min(n, i0 + kChunk);
+      for (std::size_t i = i0; i < i1; i += 2) {
+        const uint64_t bits = splitmix64(st);
+        const float u1 = ((bits >> 40) + 0.5f) * 0x1p-24f, u2 = ((bits >> 16) & 0xFFFFFF) * 0x1p-24f;
+        const float r = std::sqrt(-2.f * std::log(u1));
+        float sn, cs;
+        sincosf(6.2831853f * u2, &sn, &cs);
+        out[i] = r * cs;
+        if (i + 1 < i1) out[i + 1] = r * sn;
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -58,6 +83,15 @@ std::vector<double> time_grid(const Sde& sde, const SamplerOptions& o) {
 }
 
 ScoreFn network_score(SnapshotPtr snapshot) {
+  if (fused_potential_supported(snapshot->spec)) {
+    // The snapshot's float vectors are the weights: no tensors, no copies.
+    return [snapshot, w = PotentialWeights::of(*snapshot)](double t, const Points& x, Points& out) {
+      std::vector<float> tv(x.n(), static_cast<float>(t));
+      out.d = x.d;
+      out.v.resize(x.v.size());
+      potential_score(w, static_cast<int64_t>(x.n()), tv.data(), x.v.data(), out.v.data());
+    };
+  }
   auto net = std::make_shared<Network>(snapshot->spec);
   net->load(*snapshot);
   return [net, snapshot](double t, const Points& x, Points& out) {
@@ -73,15 +107,14 @@ ScoreFn network_score(SnapshotPtr snapshot) {
 
 Points prior_sample(const Sde& sde, int d, std::size_t n, uint64_t seed) {
   Points p(d, n);
-  std::mt19937_64 rng(seed);
-  fill_normal(p.v.data(), p.v.size(), rng);
+  fill_normal(p.v.data(), p.v.size(), seed, ~uint64_t{0});
   const float s = static_cast<float>(sde.prior_std());
   for (auto& v : p.v) v *= s;
   return p;
 }
 
 Integrator::Integrator(const Sde& sde, ScoreFn score, const SamplerOptions& o, Points start)
-    : sde_(sde), score_(std::move(score)), o_(o), grid_(time_grid(sde, o)), x_(std::move(start)), rng_(o.seed) {
+    : sde_(sde), score_(std::move(score)), o_(o), grid_(time_grid(sde, o)), x_(std::move(start)) {
   for (float v : x_.v)
     if (!std::isfinite(v)) throw std::invalid_argument("sampler: starting points contain NaN/inf");
 }
@@ -109,7 +142,7 @@ void Integrator::step() {
     for (std::size_t i = 0; i < x_.v.size(); ++i) x_.v[i] += hf * k1_.v[i];
     if (k_ + 2 < grid_.size()) {  // the final step is noise-free (math.md §5)
       tmp_.v.resize(x_.v.size());
-      fill_normal(tmp_.v.data(), tmp_.v.size(), rng_);
+      fill_normal(tmp_.v.data(), tmp_.v.size(), o_.seed, k_);
       const float sd = static_cast<float>(sde_.diffusion(t) * std::sqrt(-h));
       for (std::size_t i = 0; i < x_.v.size(); ++i) x_.v[i] += sd * tmp_.v[i];
     }

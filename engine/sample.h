@@ -5,7 +5,6 @@
 // network snapshot, a closed-form score in the tests, or anything else.
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -63,7 +62,6 @@ class Integrator {
   std::vector<double> grid_;
   std::size_t k_ = 0;
   Points x_, s_, k1_, k2_, k3_, k4_, tmp_;
-  std::mt19937_64 rng_;
 };
 
 Points sample(const Sde& sde, const ScoreFn& score, const SamplerOptions& o, const Points& start);

@@ -2,12 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "fused_potential.h"
 #include "loss.h"
 #include "residual.h"
 #include "residual_field.h"
@@ -67,16 +69,26 @@ void History::assign(std::vector<TrainRow> rows) {
 }
 
 static const char* kHistoryHeader = "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs";
+constexpr std::size_t kHistoryColumns = 11;
 
+// After the fixed columns, one column res_slice_<k> per time slice (mean |R| in slice k
+// of [eps, T]), present when any row has slice statistics; files without them load too.
 void History::write_csv(const std::string& path) const {
   auto rs = rows();
+  std::size_t slices = 0;
+  for (auto& r : rs) slices = std::max(slices, r.res_slice_abs.size());
   std::ofstream out(path);
   if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  out << kHistoryHeader << "\n";
+  out << kHistoryHeader;
+  for (std::size_t k = 0; k < slices; ++k) out << ",res_slice_" << k;
+  out << "\n";
   out.precision(17);
-  for (auto& r : rs)
+  for (auto& r : rs) {
     out << r.iteration << ',' << r.loss << ',' << r.dsm << ',' << r.fp << ',' << r.bc << ',' << r.lambda << ','
-        << r.lr << ',' << r.seconds << ',' << r.res_mean_sq << ',' << r.res_mean_abs << ',' << r.res_max_abs << "\n";
+        << r.lr << ',' << r.seconds << ',' << r.res_mean_sq << ',' << r.res_mean_abs << ',' << r.res_max_abs;
+    for (std::size_t k = 0; k < slices; ++k) out << ',' << (k < r.res_slice_abs.size() ? r.res_slice_abs[k] : NAN);
+    out << "\n";
+  }
   if (!out) throw std::runtime_error(path + ": write failed");
 }
 
@@ -85,7 +97,9 @@ std::vector<TrainRow> History::read_csv(const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot open history");
   std::string line;
   std::getline(in, line);
-  if (line.rfind("iteration,", 0) != 0) throw std::runtime_error(path + ":1: expected header '" + std::string(kHistoryHeader) + "'");
+  if (line.rfind(kHistoryHeader, 0) != 0)
+    throw std::runtime_error(path + ":1: expected header '" + std::string(kHistoryHeader) + "[,res_slice_0,...]'");
+  const std::size_t columns = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
   std::vector<TrainRow> rows;
   std::size_t lineno = 1;
   while (std::getline(in, line)) {
@@ -101,11 +115,13 @@ std::vector<TrainRow> History::read_csv(const std::string& path) {
         throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a number, got '" + f + "'");
       }
     }
-    if (v.size() != 11) throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected 11 columns");
+    if (v.size() != columns)
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(columns) + " columns");
     TrainRow r;
     r.iteration = static_cast<int64_t>(v[0]);
     r.loss = v[1], r.dsm = v[2], r.fp = v[3], r.bc = v[4], r.lambda = v[5], r.lr = v[6], r.seconds = v[7];
     r.res_mean_sq = v[8], r.res_mean_abs = v[9], r.res_max_abs = v[10];
+    if (!std::isnan(r.res_mean_sq)) r.res_slice_abs.assign(v.begin() + kHistoryColumns, v.end());
     rows.push_back(r);
   }
   return rows;
@@ -156,43 +172,59 @@ TrainRow Trainer::step() {
   std::vector<float> tv(c.batch_dsm), zv(static_cast<std::size_t>(c.batch_dsm) * d);
   for (auto& t : tv) t = static_cast<float>(c.eps + c.T * (1.0 - std::sqrt(1.0 - U(s.rng))));
   for (auto& z : zv) z = N(s.rng);
-  auto x0t = host_tensor(x0.v, c.batch_dsm, d, dev);
-  auto tt = host_tensor(tv, c.batch_dsm, 1, dev);
-  auto zt = host_tensor(zv, c.batch_dsm, d, dev);
 
-  s.opt->zero_grad();
-  auto dsm = dsm_loss(s.net, s.sde, x0t, tt, zt);
-  auto loss = dsm;
-  TrainRow row;
+  // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
+  const int nc = lambda > 0 ? c.batch_collocation : 0, faces = 2 * d;
+  const int64_t nb = lambda > 0 ? static_cast<int64_t>(c.batch_boundary) * faces : 0;
+  std::vector<float> tc(nc), xc(static_cast<std::size_t>(nc) * d), tb(nb), xb(nb * d);
   if (lambda > 0) {
-    // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
-    const int nc = c.batch_collocation, nb = c.batch_boundary;
-    std::vector<float> tc(nc), xc(static_cast<std::size_t>(nc) * d);
     for (auto& t : tc) t = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
     for (auto& x : xc) x = static_cast<float>(c.box * (2 * U(s.rng) - 1));
-    const int faces = 2 * d;
-    std::vector<float> tb(static_cast<std::size_t>(nb) * faces), xb(static_cast<std::size_t>(nb) * faces * d);
     for (int f = 0; f < faces; ++f)
-      for (int i = 0; i < nb; ++i) {
-        const std::size_t r = static_cast<std::size_t>(f) * nb + i;
+      for (int i = 0; i < c.batch_boundary; ++i) {
+        const std::size_t r = static_cast<std::size_t>(f) * c.batch_boundary + i;
         for (int k = 0; k < d; ++k) xb[r * d + k] = static_cast<float>(c.box * (2 * U(s.rng) - 1));
         xb[r * d + f / 2] = static_cast<float>(f % 2 ? c.box : -c.box);
         tb[r] = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
       }
-    auto fp = fp_loss(s.net, s.sde, host_tensor(tc, nc, 1, dev), host_tensor(xc, nc, d, dev),
-                      host_tensor(tb, static_cast<int64_t>(nb) * faces, 1, dev),
-                      host_tensor(xb, static_cast<int64_t>(nb) * faces, d, dev));
-    loss = loss + lambda * (fp.residual + fp.boundary);
-    row.fp = fp.residual.item<double>();
-    row.bc = fp.boundary.item<double>();
   }
-  loss.backward();
-  s.opt->step();
+
+  TrainRow row;
+  if (s.net.fused()) {
+    // The paper's model on the CPU: loss and gradient in one fused pass (fused_potential.h).
+    DsmBatch db;
+    db.n = c.batch_dsm, db.t = tv.data(), db.x0 = x0.v.data(), db.z = zv.data();
+    FpBatch fb;
+    fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
+    auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, lambda > 0 ? &fb : nullptr, lambda, s.grad);
+    auto params = s.net.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      auto& g = params[i].mutable_grad();
+      if (!g.defined()) g = torch::zeros_like(params[i]);
+      std::copy(s.grad[i].begin(), s.grad[i].end(), g.data_ptr<float>());
+    }
+    row.dsm = parts.dsm, row.fp = parts.fp, row.bc = parts.bc;
+    row.loss = parts.dsm + lambda * (parts.fp + parts.bc);
+  } else {
+    s.opt->zero_grad();
+    auto dsm = dsm_loss(s.net, s.sde, host_tensor(x0.v, c.batch_dsm, d, dev), host_tensor(tv, c.batch_dsm, 1, dev),
+                        host_tensor(zv, c.batch_dsm, d, dev));
+    auto loss = dsm;
+    if (lambda > 0) {
+      auto fp = fp_loss(s.net, s.sde, host_tensor(tc, nc, 1, dev), host_tensor(xc, nc, d, dev),
+                        host_tensor(tb, nb, 1, dev), host_tensor(xb, nb, d, dev));
+      loss = loss + lambda * (fp.residual + fp.boundary);
+      row.fp = fp.residual.item<double>();
+      row.bc = fp.boundary.item<double>();
+    }
+    loss.backward();
+    row.dsm = dsm.item<double>();
+    row.loss = loss.item<double>();
+  }
+  if (std::isfinite(row.loss)) s.opt->step();
 
   s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   row.iteration = ++iteration_;
-  row.dsm = dsm.item<double>();
-  row.loss = loss.item<double>();
   row.lambda = lambda;
   row.lr = lr;
   row.seconds = s.seconds;
@@ -202,10 +234,11 @@ TrainRow Trainer::step() {
   publish();
   if (c.residual_stats_every > 0 && row.iteration % c.residual_stats_every == 0) {
     // Fixed evaluation points (their own seed): the stats never touch the training RNG.
-    auto st = residual_stats(*snapshot(), s.sde, c.box, 2048, 10);
+    auto st = residual_stats(*snapshot(), s.sde, c.box, 2048, kResidualSlices);
     row.res_mean_sq = st.mean_sq;
     row.res_mean_abs = st.mean_abs;
     row.res_max_abs = st.max_abs;
+    row.res_slice_abs = st.slice_mean_abs;
   }
   history_.append(row);
   return row;

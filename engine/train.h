@@ -25,7 +25,10 @@ struct TrainRow {
   double seconds = 0;  // wall time of training so far
   // Residual statistics over the collocation box, on the iterations where they were computed (else NaN).
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;
+  // Mean |R| per time slice (kResidualSlices equal slices of [eps, T]); empty when not computed.
+  std::vector<double> res_slice_abs;
 };
+constexpr int kResidualSlices = 10;
 
 class History {
  public:

@@ -20,6 +20,7 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Adam> opt;
   std::mt19937_64 rng;   // every random draw of training comes from here: one state to checkpoint
   double seconds = 0;    // accumulated wall time of steps
+  std::vector<std::vector<float>> grad;  // the fused path's gradient, reused across steps
 
   explicit Impl(const Config& c);
   void set_lr(double lr);

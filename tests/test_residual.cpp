@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -389,6 +390,13 @@ TEST(Regularised, ScoreModelTrainsWithLambda) {
   EXPECT_TRUE(std::isfinite(rows[4].res_mean_sq));
   EXPECT_TRUE(std::isnan(rows[3].res_mean_sq));
   EXPECT_GE(rows[4].res_max_abs, rows[4].res_mean_abs);
+  // per-t-slice mean |r|: every slice has points, and the overall mean lies between them
+  ASSERT_EQ(rows[4].res_slice_abs.size(), static_cast<std::size_t>(kResidualSlices));
+  EXPECT_TRUE(rows[3].res_slice_abs.empty());
+  const auto [lo, hi] = std::minmax_element(rows[4].res_slice_abs.begin(), rows[4].res_slice_abs.end());
+  EXPECT_TRUE(std::isfinite(*lo) && std::isfinite(*hi));
+  EXPECT_LE(*lo, rows[4].res_mean_abs);
+  EXPECT_GE(*hi, rows[4].res_mean_abs);
 }
 
 TEST(Regularised, LambdaKnobTakesEffectNextIteration) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 
 #include "config.h"
@@ -139,6 +141,30 @@ TEST(Sample, SharedPriorDrawsAndSeededNoise) {
   Points c = sample(sde, zero, o, a);
   o.seed = 1;
   EXPECT_NE(sample(sde, zero, o, a).v, c.v);
+}
+
+// The normals come in fixed-size chunks with their own keys: standard moments, and the
+// same numbers whatever the thread count.
+TEST(Sample, PriorNormalsHaveStandardMomentsOnAnyThreadCount) {
+  Sde sde;
+  const double sd = sde.prior_std();
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  Points one = prior_sample(sde, 2, 100001, 9);
+  at::set_num_threads(2);
+  Points two = prior_sample(sde, 2, 100001, 9);
+  at::set_num_threads(threads);
+  EXPECT_EQ(one.v, two.v);
+  double m1 = 0, m2 = 0, m4 = 0;
+  for (float v : one.v) {
+    const double z = v / sd;
+    m1 += z, m2 += z * z, m4 += z * z * z * z;
+  }
+  const double n = static_cast<double>(one.v.size());
+  EXPECT_NEAR(m1 / n, 0.0, 0.01);
+  EXPECT_NEAR(m2 / n, 1.0, 0.01);
+  EXPECT_NEAR(m4 / n, 3.0, 0.05);
+  EXPECT_NE(prior_sample(sde, 2, 10, 9).v, prior_sample(sde, 2, 10, 10).v);
 }
 
 TEST(Sample, OdeSchemesConvergeAtTheirOrder) {

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "config.h"
@@ -83,4 +87,38 @@ TEST(Train, RunStopsAtTargetAndReportsProgress) {
   EXPECT_EQ(tr.iteration(), 7);
   EXPECT_EQ(calls, 3);  // at 3, 6 and the end
   EXPECT_GT(rate, 0);
+}
+
+// The history CSV keeps the per-t-slice residual statistics, and files written before
+// they existed (11 columns) still load.
+TEST(Train, HistoryCsvKeepsSliceStatistics) {
+  Config c = small_config();
+  c.lambda = 1.0;
+  c.residual_stats_every = 2;
+  Trainer tr(c);
+  tr.run(4);
+  const auto rows = tr.history().rows();
+  ASSERT_EQ(rows[1].res_slice_abs.size(), static_cast<std::size_t>(kResidualSlices));
+  const auto dir = std::filesystem::temp_directory_path() / ("gapscope-history-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "history.csv").string();
+  tr.history().write_csv(path);
+  const auto back = History::read_csv(path);
+  ASSERT_EQ(back.size(), rows.size());
+  EXPECT_TRUE(back[0].res_slice_abs.empty());
+  EXPECT_EQ(back[1].res_slice_abs, rows[1].res_slice_abs);
+  EXPECT_EQ(back[3].res_mean_abs, rows[3].res_mean_abs);
+
+  std::ofstream(dir / "old.csv") << "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs\n"
+                                 << "1,2,2,0,0,0,0.001,0.1,nan,nan,nan\n";
+  EXPECT_EQ(History::read_csv((dir / "old.csv").string()).size(), 1u);
+  std::ofstream(dir / "bad.csv") << "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs\n"
+                                 << "1,2,2,0,0,0,0.001\n";
+  try {
+    History::read_csv((dir / "bad.csv").string());
+    ADD_FAILURE() << "a short row must be rejected";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:2: expected 11 columns"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
