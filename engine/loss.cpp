@@ -12,17 +12,8 @@ namespace gapscope {
 
 torch::Tensor dsm_loss(const Network& net, const Sde& sde, const torch::Tensor& x0, const torch::Tensor& t,
                        const torch::Tensor& z) {
-  auto opts = x0.options();
-  // m(t), sigma(t) per row; computed on the host in double, then moved: the batch is small.
-  auto tc = t.to(torch::kCPU, torch::kDouble).contiguous();
-  auto m = torch::empty_like(tc), s = torch::empty_like(tc);
-  const double* tp = tc.data_ptr<double>();
-  double *mp = m.data_ptr<double>(), *sp = s.data_ptr<double>();
-  for (int64_t i = 0; i < tc.numel(); ++i) {
-    mp[i] = sde.mean_coef(tp[i]);
-    sp[i] = sde.marginal_std(tp[i]);
-  }
-  auto mt = m.to(opts), st = s.to(opts);
+  auto mt = per_row(t, [&](double s) { return sde.mean_coef(s); }).to(x0.options());
+  auto st = per_row(t, [&](double s) { return sde.marginal_std(s); }).to(x0.options());
   auto xt = x0 * mt + st * z;
   // Score by forward tangents along x (potential) or the plain output (score model):
   // differentiable in the parameters through the jet's hand-written reverse pass.

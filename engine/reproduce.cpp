@@ -41,13 +41,14 @@ ReproduceOptions reproduce_preset(const std::string& name) {
     o.overrides = {"batch_dsm=19980", "batch_collocation=50000", "batch_boundary=10000"};
     o.save_every = 5000;
   } else if (name == "laptop") {
-    // Well inside an hour of 2 CPU cores for the 12 cells (measured: 26 min on a shared
-    // machine, see docs/results.md). The paper's CPU batch sizes (the experiment files' defaults).
-    o.iterations = 2000;
+    // About 20 minutes of 2 CPU cores for the 12 cells with the fused kernels (see
+    // docs/results.md): a tenth of the paper's iterations at its CPU batch sizes (the
+    // experiment files' defaults).
+    o.iterations = 10000;
     o.samples = 20000;
     o.sample_steps = 200;
     o.overrides = {"residual_stats_every=0"};
-    o.save_every = 250;
+    o.save_every = 1000;
   } else if (name == "smoke") {
     // About a minute: the plumbing, not the science.
     o.datasets = {"blob", "circles2"};

@@ -2,32 +2,30 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
+#include <functional>
 
 #include "jet.h"
 #include "model.h"
 
 namespace gapscope {
 
+torch::Tensor per_row(const torch::Tensor& t, const std::function<double(double)>& f) {
+  // The scalar formulas of engine/sde are the only ones: evaluated in double on the
+  // host, then moved to t's device and dtype (the batches are small).
+  auto tc = t.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  auto out = torch::empty_like(tc);
+  const double* tp = tc.data_ptr<double>();
+  double* op = out.data_ptr<double>();
+  for (int64_t i = 0; i < tc.numel(); ++i) op[i] = f(tp[i]);
+  return out.to(t.options());
+}
+
 torch::Tensor drift_rate(const Sde& sde, const torch::Tensor& t) {
-  switch (sde.kind) {
-    case Sde::Kind::OU: return torch::ones_like(t);
-    case Sde::Kind::VP: return 0.5 * (sde.beta_min + t * (sde.beta_max - sde.beta_min));
-    case Sde::Kind::VE: return torch::zeros_like(t);
-  }
-  return torch::zeros_like(t);
+  return per_row(t, [&](double s) { return sde.drift_rate(s); });
 }
 
 torch::Tensor diffusion2(const Sde& sde, const torch::Tensor& t) {
-  switch (sde.kind) {
-    case Sde::Kind::OU: return torch::ones_like(t);
-    case Sde::Kind::VP: return sde.beta_min + t * (sde.beta_max - sde.beta_min);
-    case Sde::Kind::VE: {
-      const double lr = std::log(sde.sigma_max / sde.sigma_min);
-      return sde.sigma_min * sde.sigma_min * 2.0 * lr * torch::exp(2.0 * lr * t);
-    }
-  }
-  return torch::ones_like(t);
+  return per_row(t, [&](double s) { return sde.diffusion2(s); });
 }
 
 torch::Tensor log_fp_residual(const Sde& sde, const torch::Tensor& t, const torch::Tensor& x, const LogDensityJet& j) {

@@ -4,6 +4,8 @@
 // the tests - goes through the same residual code.
 #include <torch/types.h>
 
+#include <functional>
+
 #include "sde.h"
 
 namespace gapscope {
@@ -17,7 +19,9 @@ struct LogDensityJet {
   torch::Tensor lap;   // n x 1
 };
 
-// Per-row SDE coefficients as tensors (n x 1) so VP/VE time dependence vectorises.
+// f(t) per row of t (n x 1), from the scalar Sde formulas, on t's device and dtype.
+torch::Tensor per_row(const torch::Tensor& t, const std::function<double(double)>& f);
+// The SDE coefficients a(t) and g(t)^2 per row.
 torch::Tensor drift_rate(const Sde& sde, const torch::Tensor& t);
 torch::Tensor diffusion2(const Sde& sde, const torch::Tensor& t);
 

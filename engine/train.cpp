@@ -205,6 +205,12 @@ TrainRow Trainer::step() {
     }
     row.dsm = parts.dsm, row.fp = parts.fp, row.bc = parts.bc;
     row.loss = parts.dsm + lambda * (parts.fp + parts.bc);
+    // The loss sums in double, the gradient is float: exp(u)^2 on the boundary can
+    // overflow in the gradient alone. Adam would turn that into NaN weights, so it counts
+    // as divergence, before the step.
+    for (const auto& g : s.grad)
+      for (float v : g)
+        if (!std::isfinite(v)) row.loss = INFINITY;
   } else {
     s.opt->zero_grad();
     auto dsm = dsm_loss(s.net, s.sde, host_tensor(x0.v, c.batch_dsm, d, dev), host_tensor(tv, c.batch_dsm, 1, dev),
@@ -230,7 +236,7 @@ TrainRow Trainer::step() {
   row.seconds = s.seconds;
   if (!std::isfinite(row.loss))
     throw std::runtime_error("training diverged at iteration " + std::to_string(row.iteration) +
-                             " (loss is not finite); lower lr or lambda");
+                             " (loss or gradient is not finite); lower lr or lambda");
   publish();
   if (c.residual_stats_every > 0 && row.iteration % c.residual_stats_every == 0) {
     // Fixed evaluation points (their own seed): the stats never touch the training RNG.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <random>
 
 #include "fused_potential.h"
@@ -175,4 +176,25 @@ TEST(FusedPotential, LambdaZeroIsDsmOnly) {
   EXPECT_EQ(a.dsm, b.dsm);
   EXPECT_EQ(g0, g1);
   EXPECT_EQ(g0.back()[0], 0.f);  // the score does not see the output bias
+}
+
+// exp(u)^2 on the boundary sums in double but its gradient is float: at u = 50 the loss is
+// finite and the gradient is not, which is why the trainer checks both before a step.
+TEST(FusedPotential, BoundaryOverflowShowsInTheGradient) {
+  auto w = random_weights(2, Activation::Softplus, 9, 100.0);
+  w.biases.back()[0] = 50.f;
+  Sde sde;
+  std::mt19937_64 rng(5);
+  const int64_t n = 10;
+  auto t = uniform(n, 0.01, 10, rng), x0 = normal(2 * n, rng), z = normal(2 * n, rng);
+  auto tb = uniform(n, 0.01, 10, rng), xb = uniform(2 * n, -3, 3, rng);
+  DsmBatch db;
+  db.n = n, db.t = t.data(), db.x0 = x0.data(), db.z = z.data();
+  FpBatch fb;
+  fb.n = n, fb.t = tb.data(), fb.x = xb.data(), fb.nb = n, fb.tb = tb.data(), fb.xb = xb.data();
+  std::vector<std::vector<float>> g;
+  auto parts = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, 1.0, g);
+  EXPECT_TRUE(std::isfinite(parts.bc));
+  EXPECT_GT(parts.bc, 1e40);
+  EXPECT_TRUE(std::isinf(g.back()[0]));
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -121,4 +122,22 @@ TEST(Train, HistoryCsvKeepsSliceStatistics) {
     EXPECT_NE(std::string(e.what()).find("bad.csv:2: expected 11 columns"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
+}
+
+// A diverging run stops with a one-line error, and the weights it published stay finite
+// (no optimiser step is taken on a non-finite loss or gradient).
+TEST(Train, DivergenceStopsBeforeCorruptingWeights) {
+  Config c = small_config();
+  c.lambda = 1.0;
+  c.lr = 1e4;
+  Trainer tr(c);
+  try {
+    for (int i = 0; i < 500; ++i) tr.step();
+    ADD_FAILURE() << "lr = 1e4 should diverge";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("training diverged at iteration"), std::string::npos) << e.what();
+  }
+  auto s = tr.snapshot();
+  for (auto& layer : s->weights)
+    for (float v : layer) ASSERT_TRUE(std::isfinite(v));
 }
