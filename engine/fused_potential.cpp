@@ -69,6 +69,19 @@ Workspace& workspace() {
   return ws;
 }
 
+// Dot product in 16 partial sums: vectorises without reassociation (a plain sum is
+// one serial chain of FMA latencies, 80 x 4 cycles per row of the output layer).
+inline float dot(const float* a, const float* b, int64_t n) {
+  float acc[16] = {};
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += a[k + j] * b[k + j];
+  float s = 0;
+  for (; k < n; ++k) s += a[k] * b[k];
+  for (int j = 0; j < 16; ++j) s += acc[j];
+  return s;
+}
+
 // The per-block kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
 // run time; flatten inlines the jet loops (jet_blocks.h) so they get the wide vectors too.
 #define GAPSCOPE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default"), flatten))
@@ -94,11 +107,7 @@ GAPSCOPE_VECTOR_CLONES void forward(const Net& net, const Plan& p, Workspace& ws
   }
   const float* wo = net.w.W[net.L];
   const float* ZL = ws.Z[net.L - 1].data();
-  for (int64_t r = 0; r < B * m; ++r) {
-    float s = 0;
-    for (int64_t o = 0; o < H; ++o) s += ZL[r * H + o] * wo[o];
-    ws.Y[r] = s + (r < m ? net.w.b[net.L][0] : 0.f);
-  }
+  for (int64_t r = 0; r < B * m; ++r) ws.Y[r] = dot(ZL + r * H, wo, H) + (r < m ? net.w.b[net.L][0] : 0.f);
 }
 
 // Reverse pass from the output adjoint Yb: parameter gradients added into g (flat:
@@ -175,20 +184,9 @@ GAPSCOPE_VECTOR_CLONES void score_block(const Net& net, Workspace& ws, int64_t m
     std::swap(delta, tmp);
   }
   // grad_x u = delta W0[:, x]: d dot products of length H per row (a GEMM tile would be
-  // nearly empty at N = d), in 16 partial sums that vectorise without reassociation.
-  const float* wx = net.W0x.data();
+  // nearly empty at N = d).
   for (int64_t r = 0; r < m; ++r)
-    for (int64_t i = 0; i < d; ++i) {
-      float acc[16] = {};
-      const float *a = delta + r * H, *b = wx + i * H;
-      int64_t k = 0;
-      for (; k + 16 <= H; k += 16)
-        for (int j = 0; j < 16; ++j) acc[j] += a[k + j] * b[k + j];
-      float s = 0;
-      for (; k < H; ++k) s += a[k] * b[k];
-      for (int j = 0; j < 16; ++j) s += acc[j];
-      out[r * d + i] = s;
-    }
+    for (int64_t i = 0; i < d; ++i) out[r * d + i] = dot(delta + r * H, net.W0x.data() + i * H, H);
 }
 
 // R at row r of a block of m jets laid out u, u_t, u_x1..u_xd, lap u (Plan dt, dx, Laplacian):
@@ -249,7 +247,9 @@ PotentialWeights PotentialWeights::of(const WeightSnapshot& s) {
   return w;
 }
 
-bool fused_potential_supported(const ModelSpec& spec) { return spec.potential && spec.layers >= 1; }
+bool fused_potential_supported(const ModelSpec& spec) {
+  return spec.potential && spec.layers >= 1 && spec.in_dim() <= jet::kMaxTangents;
+}
 
 void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out) {
   const Net net(w);

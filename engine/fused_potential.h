@@ -23,7 +23,7 @@ struct PotentialWeights {
   static PotentialWeights of(const WeightSnapshot& s);
 };
 
-bool fused_potential_supported(const ModelSpec& spec);  // potential model (any d, activation)
+bool fused_potential_supported(const ModelSpec& spec);  // potential model, any activation, d < 32
 
 // grad_x u at n points (t: n, x: n x d) into out (n x d). Row blocks over the ATen threads.
 void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out);

@@ -133,8 +133,7 @@ torch::Tensor Network::score(const torch::Tensor& t, const torch::Tensor& x) con
 }
 
 PotentialWeights Network::potential_weights() const {
-  if (!spec_.potential || dtype_ != torch::kFloat || !device_.is_cpu())
-    throw std::invalid_argument("model: fused kernels need a float potential network on the CPU");
+  if (!fused()) throw std::invalid_argument("model: fused kernels need a float potential network on the CPU");
   PotentialWeights w;
   w.spec = spec_;
   for (std::size_t l = 0; l < W_.size(); ++l) {
@@ -144,7 +143,7 @@ PotentialWeights Network::potential_weights() const {
   return w;
 }
 
-bool Network::fused() const { return spec_.potential && dtype_ == torch::kFloat && device_.is_cpu(); }
+bool Network::fused() const { return fused_potential_supported(spec_) && dtype_ == torch::kFloat && device_.is_cpu(); }
 
 torch::Tensor Network::score_nograd(const torch::Tensor& t, const torch::Tensor& x) const {
   torch::NoGradGuard ng;
