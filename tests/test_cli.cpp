@@ -33,11 +33,15 @@ TEST(Cli, DataWritesCsvWithHeader) {
 TEST(Cli, TrainThenSampleBothMethods) {
   auto dir = gapscope::testing::temp_dir("cli");
   auto ck = (dir / "ck").string();
-  auto r = run_cli("train --set hidden=16 --set batch_dsm=128 --iterations 20 --progress-every 10 --out " + ck);
+  auto r = run_cli("train --set hidden=16 --set batch_dsm=128 --set residual_stats_every=10 --iterations 20 "
+                   "--progress-every 10 --out " + ck);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("20/20"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("it/s"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ETA"), std::string::npos) << r.output;
+  // the latest residual statistics ride along: mean |R| and the range over time slices
+  EXPECT_NE(r.output.find("t-slices"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("it 20)"), std::string::npos) << r.output;
   for (const char* m : {"ode", "sde"}) {
     auto out = (dir / (std::string(m) + ".csv")).string();
     r = run_cli(std::string("sample --checkpoint ") + ck + " --method " + m + " --n 50 --steps 20 --out " + out);

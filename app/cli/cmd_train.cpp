@@ -1,6 +1,7 @@
 // gapscope-cli train --config FILE [--set key=value]... --out DIR
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -40,10 +41,22 @@ void run_train(const TrainArgs& a) {
                                                                  : tr->config().iterations;
   ProgressLine line("train");
   const int every = a.every > 0 ? a.every : std::max(1, tr->config().log_every);
+  // The latest residual statistics (every residual_stats_every iterations) ride along
+  // on the progress line: mean |R| over the box and its range over the time slices.
+  std::size_t seen = tr->history().size();
+  TrainRow stats;
   tr->run(until, [&](const Progress& p) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "loss %.4g (dsm %.4g fp %.3g bc %.3g) lambda %g", p.row.loss, p.row.dsm, p.row.fp,
-                  p.row.bc, p.row.lambda);
+    for (const auto& r : tr->history().rows(seen))
+      if (!r.res_slice_abs.empty()) stats = r;
+    seen = tr->history().size();
+    char buf[320];
+    int k = std::snprintf(buf, sizeof buf, "loss %.4g (dsm %.4g fp %.3g bc %.3g) lambda %g", p.row.loss, p.row.dsm,
+                          p.row.fp, p.row.bc, p.row.lambda);
+    if (!stats.res_slice_abs.empty()) {
+      const auto [lo, hi] = std::minmax_element(stats.res_slice_abs.begin(), stats.res_slice_abs.end());
+      std::snprintf(buf + k, sizeof buf - k, "  |R| %.3g (t-slices %.3g..%.3g, it %lld)", stats.res_mean_abs, *lo, *hi,
+                    static_cast<long long>(stats.iteration));
+    }
     line.update(p.row.iteration, p.target, p.it_per_s, p.eta_s, buf);
   }, every);
   line.finish();
