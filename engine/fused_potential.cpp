@@ -208,24 +208,28 @@ struct Accumulators {
   std::vector<double> loss;              // per thread
 };
 
+// Row blocks of `rows` points spread over the ATen threads, each block handed with its
+// thread's workspace (sized for plan p): f(ws, r0, m) for the points [r0, r0 + m).
+template <class F>
+void for_each_block(const Net& net, const Plan& p, int64_t n, int64_t rows, F&& f) {
+  if (n <= 0) return;
+  at::parallel_for(0, (n + rows - 1) / rows, 1, [&](int64_t b0, int64_t b1) {
+    Workspace& ws = workspace();
+    ws.reserve(net, p, rows);
+    for (int64_t b = b0; b < b1; ++b) f(ws, b * rows, std::min(rows, n - b * rows));
+  });
+}
+
 // Runs forward -> point loss -> backward over all n points in row blocks. point_loss(r0,
 // m, Y, Yb) returns the block's loss sum and writes the output adjoint.
 template <class PointLoss>
 void run_blocks(const Net& net, const Plan& p, int64_t n, const float* t, const float* x, PointLoss&& point_loss,
                 Accumulators& acc, const std::vector<int64_t>& off) {
-  if (n <= 0) return;
-  const int64_t nblocks = (n + kTrainRows - 1) / kTrainRows;
-  at::parallel_for(0, nblocks, 1, [&](int64_t b0, int64_t b1) {
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
     const std::size_t tid = std::min<std::size_t>(at::get_thread_num(), acc.grad.size() - 1);
-    Workspace& ws = workspace();
-    ws.reserve(net, p, kTrainRows);
-    float* g = acc.grad[tid].data();
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * kTrainRows, m = std::min(kTrainRows, n - r0);
-      forward(net, p, ws, m, t + r0, x + r0 * net.d);
-      acc.loss[tid] += point_loss(r0, m, ws.Y.data(), ws.Yb.data());
-      backward(net, p, ws, m, g, off);
-    }
+    forward(net, p, ws, m, t + r0, x + r0 * net.d);
+    acc.loss[tid] += point_loss(r0, m, ws.Y.data(), ws.Yb.data());
+    backward(net, p, ws, m, acc.grad[tid].data(), off);
   });
 }
 
@@ -254,15 +258,8 @@ bool fused_potential_supported(const ModelSpec& spec) {
 void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out) {
   const Net net(w);
   const int64_t d = net.d;
-  const Plan value_only;
-  const int64_t nblocks = (n + kScoreRows - 1) / kScoreRows;
-  at::parallel_for(0, nblocks, 1, [&](int64_t b0, int64_t b1) {
-    Workspace& ws = workspace();
-    ws.reserve(net, value_only, kScoreRows);
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * kScoreRows, m = std::min(kScoreRows, n - r0);
-      score_block(net, ws, m, t + r0, x + r0 * d, out + r0 * d);
-    }
+  for_each_block(net, Plan{}, n, kScoreRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    score_block(net, ws, m, t + r0, x + r0 * d, out + r0 * d);
   });
 }
 
@@ -271,16 +268,10 @@ void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, co
   const Net net(w);
   const int d = net.d;
   const Plan p = jet::make_plan(true, true, jet::Second::Laplacian, d);
-  const int64_t nblocks = (n + kTrainRows - 1) / kTrainRows;
-  at::parallel_for(0, nblocks, 1, [&](int64_t b0, int64_t b1) {
-    Workspace& ws = workspace();
-    ws.reserve(net, p, kTrainRows);
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * kTrainRows, m = std::min(kTrainRows, n - r0);
-      forward(net, p, ws, m, t + r0, x + r0 * d);
-      const float* Y = ws.Y.data();
-      for (int64_t r = 0; r < m; ++r) out[r0 + r] = fp_residual(sde, t[r0 + r], x + (r0 + r) * d, d, Y, m, r);
-    }
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    forward(net, p, ws, m, t + r0, x + r0 * d);
+    const float* Y = ws.Y.data();
+    for (int64_t r = 0; r < m; ++r) out[r0 + r] = fp_residual(sde, t[r0 + r], x + (r0 + r) * d, d, Y, m, r);
   });
 }
 
