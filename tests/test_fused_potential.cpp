@@ -10,9 +10,12 @@
 
 #include "fused_potential.h"
 #include "model.h"
+#include "jet_test_util.h"
 #include "residual.h"
 
 using namespace gapscope;
+using gapscope::testing::make_sde;
+using gapscope::testing::rel_err;
 
 namespace {
 
@@ -53,18 +56,6 @@ std::vector<float> normal(std::size_t n, std::mt19937_64& rng) {
 torch::Tensor as_double(const std::vector<float>& v, int64_t cols) {
   return torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size()) / cols, cols}, torch::kFloat)
       .to(torch::kDouble);
-}
-
-// max |a - b| / max |b|
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-300);
-}
-
-Sde make_sde(Sde::Kind k) {
-  Sde s;
-  s.kind = k;
-  if (k != Sde::Kind::OU) s.T = 1.0;
-  return s;
 }
 
 const char* act_name(Activation a) {

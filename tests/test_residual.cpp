@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "data.h"
+#include "jet_test_util.h"
 #include "jet.h"
 #include "loss.h"
 #include "model.h"
@@ -19,20 +20,10 @@
 #include "train.h"
 
 using namespace gapscope;
+using gapscope::testing::make_sde;
+using gapscope::testing::rel_err;
 
 namespace {
-
-// max |a - b| / (max |b| + tiny): relative to the scale of the reference.
-double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-30);
-}
-
-Sde make_sde(Sde::Kind k) {
-  Sde s;
-  s.kind = k;
-  if (k != Sde::Kind::OU) s.T = 1.0;
-  return s;
-}
 
 struct Case {
   Activation act;
