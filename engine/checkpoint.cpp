@@ -29,7 +29,7 @@ void Trainer::save(const std::string& dir) const {
 
   Config cfg = s.cfg;
   cfg.lambda = knobs_.lambda.load();
-  cfg.lr = knobs_.lr.load();
+  if (cfg.lr_schedule == "constant") cfg.lr = knobs_.lr.load();  // a schedule's lr lives in state.json
   save_config(cfg, (tmp / "config.json").string());
   {
     std::vector<torch::Tensor> params;
@@ -63,7 +63,38 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   if (!fs::is_directory(d)) throw std::runtime_error(dir + ": not a checkpoint directory");
   for (const char* f : {"config.json", "model.pt", "optimizer.pt", "history.csv", "state.json"})
     if (!fs::exists(d / f)) throw std::runtime_error((d / f).string() + ": missing (not a gapscope checkpoint?)");
-  Config cfg = load_config((d / "config.json").string());
+  // A checkpoint from before lr_schedule / boundary_weight / lambda_change existed was
+  // trained at a constant lr with the boundary term weighted by lambda: it loads with
+  // those values (the boundary term now has the softplus(u)^2 form) and says so.
+  Config cfg;
+  std::string notice;
+  {
+    const std::string path = (d / "config.json").string();
+    std::ifstream in(path);
+    json j;
+    try {
+      j = json::parse(in);
+    } catch (const std::exception&) {
+      throw std::runtime_error(path + ": invalid JSON");
+    }
+    if (j.is_object()) {
+      std::vector<std::string> assumed;
+      if (!j.contains("lr_schedule")) j["lr_schedule"] = "constant", assumed.push_back("lr_schedule=constant");
+      if (!j.contains("boundary_weight")) {
+        const bool had = j.value("batch_boundary", 0) > 0;
+        const double w = had && j.contains("lambda") && j["lambda"].is_number() ? j["lambda"].get<double>() : 0.0;
+        j["boundary_weight"] = w;
+        std::ostringstream o;
+        o << "boundary_weight=" << w << (w > 0 ? " (its lambda; the term is now softplus(u)^2, was exp(u)^2)" : "");
+        assumed.push_back(o.str());
+      }
+      if (!j.contains("lambda_change")) j["lambda_change"] = "keep";
+      for (auto& a : assumed) notice += (notice.empty() ? "" : ", ") + a;
+      if (!notice.empty())
+        notice = dir + ": written before these keys existed; loaded with the values it was trained with: " + notice;
+    }
+    cfg = config_from_json(j, path);
+  }
   json st;
   {
     std::ifstream in(d / "state.json");
@@ -104,6 +135,10 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
     throw std::runtime_error((d / "state.json").string() + ": " + e.what());
   }
   tr->history_.assign(History::read_csv((d / "history.csv").string()));
+  // Resuming mid-stage continues that stage with the optimiser state just loaded.
+  s.stage = cfg.lr_stage_at(tr->iteration_.load());
+  s.last_lambda = tr->knobs_.lambda.load();
+  tr->load_notice_ = notice;
   tr->publish();
   return tr;
 }

@@ -2,6 +2,8 @@
 
 #include <fstream>
 #include <functional>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -48,6 +50,12 @@ const std::map<std::string, Field>& fields() {
       {"softplus_beta", field(&Config::softplus_beta)},
       {"iterations", field(&Config::iterations)},
       {"lr", field(&Config::lr)},
+      {"lr_schedule", field(&Config::lr_schedule)},
+      {"boundary_weight", field(&Config::boundary_weight)},
+      {"lambda_change", field(&Config::lambda_change)},
+      {"collocation", field(&Config::collocation)},
+      {"terminal_weight", field(&Config::terminal_weight)},
+      {"batch_terminal", field(&Config::batch_terminal)},
       {"batch_dsm", field(&Config::batch_dsm)},
       {"batch_collocation", field(&Config::batch_collocation)},
       {"batch_boundary", field(&Config::batch_boundary)},
@@ -141,6 +149,12 @@ void Config::validate() const {
   if (!(softplus_beta > 0)) bad("softplus_beta", str(softplus_beta), "a positive number");
   if (iterations < 0) bad("iterations", str(iterations), "an integer >= 0");
   if (!(lr > 0)) bad("lr", str(lr), "a positive number");
+  lr_stages();  // throws naming lr_schedule
+  if (!(boundary_weight >= 0)) bad("boundary_weight", str(boundary_weight), "a number >= 0");
+  one_of("lambda_change", lambda_change, {"keep", "reset_adam"});
+  one_of("collocation", collocation, {"box", "forward"});
+  if (!(terminal_weight >= 0)) bad("terminal_weight", str(terminal_weight), "a number >= 0");
+  if (batch_terminal < 1) bad("batch_terminal", str(batch_terminal), "an integer >= 1");
   if (batch_dsm < 1) bad("batch_dsm", str(batch_dsm), "an integer >= 1");
   if (batch_collocation < 1) bad("batch_collocation", str(batch_collocation), "an integer >= 1");
   if (batch_boundary < 0) bad("batch_boundary", str(batch_boundary), "an integer >= 0");
@@ -155,6 +169,45 @@ void Config::validate() const {
   if (sample_refine_factor < 1) bad("sample_refine_factor", str(sample_refine_factor), "an integer >= 1");
   if (!(sample_eps > 0 && sample_eps < T)) bad("sample_eps", str(sample_eps), "0 < sample_eps < T");
   one_of("ode_method", ode_method, {"euler", "heun", "rk4"});
+}
+
+std::vector<Config::LrStage> Config::lr_stages() const {
+  constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+  if (lr_schedule == "constant") return {{lr, 0, kForever}};
+  const std::string expected = "\"constant\" or lr:fraction stages such as \"1e-3:0.25,1e-4:0.65,1e-5:0.10\"";
+  std::vector<LrStage> st;
+  double cum = 0;
+  std::stringstream ss(lr_schedule);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto colon = item.find(':');
+    double r = 0, f = 0;
+    std::size_t used_r = 0, used_f = 0;
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      const std::string a = item.substr(0, colon), b = item.substr(colon + 1);
+      r = std::stod(a, &used_r);
+      f = std::stod(b, &used_f);
+      if (used_r != a.size() || used_f != b.size()) throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+      bad("lr_schedule", "\"" + lr_schedule + "\"", expected + " (bad stage '" + item + "')");
+    }
+    if (!(r > 0) || !(f > 0)) bad("lr_schedule", "\"" + lr_schedule + "\"", "positive learning rates and fractions");
+    const int64_t begin = st.empty() ? 0 : st.back().end;
+    cum += f;
+    st.push_back({r, begin, std::max(begin, static_cast<int64_t>(std::llround(cum * static_cast<double>(iterations))))});
+  }
+  if (st.empty()) bad("lr_schedule", "\"" + lr_schedule + "\"", expected);
+  if (std::abs(cum - 1.0) > 1e-6) bad("lr_schedule", "\"" + lr_schedule + "\"", "fractions that add up to 1 (they add up to " + str(cum) + ")");
+  st.back().end = kForever;
+  return st;
+}
+
+std::size_t Config::lr_stage_at(int64_t iteration) const {
+  const auto st = lr_stages();
+  std::size_t k = 0;
+  while (k + 1 < st.size() && iteration >= st[k].end) ++k;
+  return k;
 }
 
 json to_json(const Config& c) {

@@ -80,6 +80,10 @@ EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOption
   return cl;
 }
 
+OutsideShares outside_shares(const EvalClouds& cl, double box) {
+  return {outside_share(cl.ode, box), outside_share(cl.sde, box), outside_share(cl.data, box), box};
+}
+
 W2Triple w2_triple_grid(const EvalClouds& cl, GridMetric g, std::size_t* used, std::vector<std::string>* notes) {
   W2Triple r;
   std::size_t u = std::max({cl.ode.n(), cl.sde.n(), cl.data.n()});
@@ -127,6 +131,7 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
 
   auto t0 = Clock::now();
   r.grid = w2_triple_grid(cl, GridMetric{o.grid, o.box}, &r.grid_used, &r.notes);
+  r.outside = outside_shares(cl, o.box);
   r.seconds.w2_grid = since(t0);
   if (progress) progress("w2_grid", 1.0);
 
@@ -177,6 +182,8 @@ nlohmann::json to_json(const EvalResult& r) {
                {"nodes", r.grid_nodes}, {"box", r.grid_box}};
   j["exact"] = {{"w2_ode_sde", v(r.exact.ode_sde)}, {"w2_ode_data", v(r.exact.ode_data)},
                 {"w2_sde_data", v(r.exact.sde_data)}, {"n", r.exact_n}};
+  j["outside"] = {{"ode", v(r.outside.ode)}, {"sde", v(r.outside.sde)}, {"data", v(r.outside.data)},
+                  {"box", r.outside.box}};
   j["residual"] = {{"mean_sq", v(r.res_mean_sq)}, {"mean_abs", v(r.res_mean_abs)},
                    {"max_abs", v(r.res_max_abs)}, {"box", r.residual_box}};
   j["seconds"] = {{"sample_ode", r.seconds.sample_ode}, {"sample_sde", r.seconds.sample_sde},

@@ -41,6 +41,14 @@ struct EvalClouds {
   Points ode, sde, data;
 };
 
+// Escapes as a measurement of their own: the share of each cloud outside the grid metric's
+// box, which the paper's metric silently drops.
+struct OutsideShares {
+  double ode = NAN, sde = NAN, data = NAN;
+  double box = 0;
+};
+OutsideShares outside_shares(const EvalClouds& cl, double box);
+
 struct EvalTimes {  // wall seconds
   double sample_ode = 0, sample_sde = 0, data = 0, w2_grid = 0, w2_exact = 0, residual = 0, total = 0;
 };
@@ -54,6 +62,7 @@ struct EvalResult {
   double grid_box = 0;
   W2Triple grid;   // the paper's metric
   W2Triple exact;  // exact W2 between the (sub)sampled clouds; NaN when skipped
+  OutsideShares outside;  // share of each cloud outside the grid metric's box
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;  // NaN when skipped
   double residual_box = 0;
   EvalTimes seconds;
@@ -84,7 +93,8 @@ EvalResult evaluate(const Trainer& t, const EvalOptions& o, bool keep_clouds = f
                     const EvalProgressFn& progress = {});
 
 // {"iteration", "n", "w2_ode_sde", "w2_ode_data", "w2_sde_data" (grid metric),
-//  "grid": {...}, "exact": {...}, "residual": {...}, "seconds": {...}, "notes": [...]}; NaN -> null.
+//  "grid": {...}, "exact": {...}, "outside": {"ode", "sde", "data", "box"}, "residual": {...},
+//  "seconds": {...}, "notes": [...]}; NaN -> null.
 nlohmann::json to_json(const EvalResult& r);
 
 }  // namespace gapscope

@@ -276,7 +276,7 @@ void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, co
 }
 
 LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
-                              double lambda, std::vector<std::vector<float>>& grad) {
+                              const LossWeights& weights, std::vector<std::vector<float>>& grad) {
   if (!fused_potential_supported(w.spec)) throw std::invalid_argument("fused: not a potential network");
   const Net net(w);
   const int d = net.d;
@@ -319,7 +319,8 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
     parts.dsm = reduce(acc.loss) / (static_cast<double>(n) * d);
   }
 
-  if (fp && lambda != 0) {
+  if (fp && weights.lambda != 0 && fp->n > 0) {
+    const double lambda = weights.lambda;
     const int64_t n = fp->n;
     std::vector<float> a(n), g2(n);
     for (int64_t r = 0; r < n; ++r) a[r] = static_cast<float>(sde.drift_rate(fp->t[r])), g2[r] = static_cast<float>(sde.diffusion2(fp->t[r]));
@@ -341,22 +342,23 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
       return sum;
     }, acc, off);
     parts.fp = reduce(acc.loss) / static_cast<double>(n);
+  }
 
-    // Boundary: mean over face points of exp(u)^2.
-    if (fp->nb > 0) {
-      const Plan value_only;
-      const float sb = static_cast<float>(lambda / static_cast<double>(fp->nb));
-      run_blocks(net, value_only, fp->nb, fp->tb, fp->xb, [&](int64_t, int64_t m, const float* Y, float* Yb) {
-        double sum = 0;
-        for (int64_t r = 0; r < m; ++r) {
-          const double e2 = std::exp(2.0 * Y[r]);
-          sum += e2;
-          Yb[r] = static_cast<float>(2.0 * e2) * sb;
-        }
-        return sum;
-      }, acc, off);
-      parts.bc = reduce(acc.loss) / static_cast<double>(fp->nb);
-    }
+  // Boundary: mean over face points of softplus(u)^2, d/du = 2 softplus(u) sigmoid(u).
+  if (fp && weights.boundary != 0 && fp->nb > 0) {
+    const Plan value_only;
+    const float sb = static_cast<float>(weights.boundary / static_cast<double>(fp->nb));
+    run_blocks(net, value_only, fp->nb, fp->tb, fp->xb, [&](int64_t, int64_t m, const float* Y, float* Yb) {
+      double sum = 0;
+      for (int64_t r = 0; r < m; ++r) {
+        const double u = Y[r], sp = std::max(u, 0.0) + std::log1p(std::exp(-std::abs(u)));
+        const double sig = u >= 0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
+        sum += sp * sp;
+        Yb[r] = static_cast<float>(2.0 * sp * sig) * sb;
+      }
+      return sum;
+    }, acc, off);
+    parts.bc = reduce(acc.loss) / static_cast<double>(fp->nb);
   }
 
   // Thread partial sums, added in thread order.

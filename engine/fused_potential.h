@@ -45,13 +45,18 @@ struct FpBatch {
   const float *tb = nullptr, *xb = nullptr;  // nb, nb x d
 };
 struct LossParts {
-  double dsm = 0, fp = 0, bc = 0;  // L = dsm + lambda (fp + bc)
+  double dsm = 0, fp = 0, bc = 0;  // L = dsm + lambda fp + boundary bc
+};
+struct LossWeights {
+  double lambda = 0;    // the Fokker-Planck residual term
+  double boundary = 0;  // the box-face term (the paper: 0)
 };
 
-// The loss of math.md §4 (DSM mean over points and coordinates; mean R^2; mean exp(u)^2)
+// The loss of math.md §4 (DSM mean over points and coordinates; mean R^2 over the
+// collocation points; mean softplus(u)^2 over the box-face points, see Config::boundary_weight)
 // and its gradient: grad[2l] = dL/dW_l, grad[2l+1] = dL/db_l (resized here).
-// fp == nullptr or lambda == 0 skips the Fokker-Planck terms.
+// A term whose weight is 0 (or fp == nullptr) is not evaluated and reads 0.
 LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
-                              double lambda, std::vector<std::vector<float>>& grad);
+                              const LossWeights& weights, std::vector<std::vector<float>>& grad);
 
 }  // namespace gapscope

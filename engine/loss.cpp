@@ -28,17 +28,18 @@ torch::Tensor dsm_loss(const Network& net, const Sde& sde, const torch::Tensor& 
 FpLoss fp_loss(const Network& net, const Sde& sde, const torch::Tensor& tc, const torch::Tensor& xc,
                const torch::Tensor& tb, const torch::Tensor& xb) {
   FpLoss l;
+  const auto zero = torch::zeros({}, xc.options());
   if (net.spec().potential) {
-    l.residual = log_fp_residual(sde, tc, xc, potential_jet(net, tc, xc)).pow(2).mean();
-    l.boundary = xb.size(0) > 0 ? torch::exp(network_jet(net, tb, xb, JetSpec{}).y).pow(2).mean()
-                                : torch::zeros({}, xc.options());
+    l.residual = xc.size(0) > 0 ? log_fp_residual(sde, tc, xc, potential_jet(net, tc, xc)).pow(2).mean() : zero;
+    // softplus(u)^2 rather than exp(u)^2: the same where u << 0, quadratic where u is large (Config::boundary_weight).
+    l.boundary = xb.size(0) > 0 ? torch::softplus(network_jet(net, tb, xb, JetSpec{}).y).pow(2).mean() : zero;
   } else {
     // Score model: mean over points of |r|^2 (sum over the d components). No boundary
     // term: exp(u)^2 on the box faces keeps the potential's unnormalised density from
     // putting mass at the box edge, but a score field has no density value to penalise
     // (r is blind to the additive constant anyway), so the term is identically zero.
-    l.residual = score_fp_residual(sde, tc, xc, score_jet(net, tc, xc)).pow(2).sum(1).mean();
-    l.boundary = torch::zeros({}, xc.options());
+    l.residual = xc.size(0) > 0 ? score_fp_residual(sde, tc, xc, score_jet(net, tc, xc)).pow(2).sum(1).mean() : zero;
+    l.boundary = zero;
   }
   return l;
 }

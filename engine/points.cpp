@@ -48,6 +48,21 @@ Points head(const Points& p, std::size_t n) {
   return q;
 }
 
+double outside_share(const Points& p, double box) {
+  const std::size_t n = p.n();
+  if (n == 0) return 0.0;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* r = p.row(i);
+    for (int k = 0; k < p.d; ++k)
+      if (!(std::abs(r[k]) <= box)) {  // NaN fails the comparison: outside
+        ++out;
+        break;
+      }
+  }
+  return static_cast<double>(out) / static_cast<double>(n);
+}
+
 Points read_points_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open for reading");

@@ -22,6 +22,10 @@ struct Points {
 // truncation, exact-W2 subsamples and figure subsamples keep.
 Points head(const Points& p, std::size_t n);
 
+// The share of points outside [-box, box]^d (a non-finite coordinate counts as outside):
+// the escapees that the paper's grid metric drops. 0 for an empty cloud.
+double outside_share(const Points& p, double box);
+
 // CSV with one point per row, d columns. A header row (any non-numeric first row)
 // is optional on read; on write it is "x" for d = 1, "x,y" for d = 2, "x1,...,xd" above.
 // Errors throw std::runtime_error naming the file, the line and what was expected.

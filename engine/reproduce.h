@@ -68,6 +68,7 @@ struct CellResult {
   double box = 0;
   uint64_t seed = 0;
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;
+  double outside_ode = NAN, outside_sde = NAN;  // share of each cloud outside [-box, box]^2 (dropped by the metric)
   std::vector<std::string> notes;
   std::string dir;  // the cell directory it was read from (not stored in result.json)
 };

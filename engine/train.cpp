@@ -37,11 +37,17 @@ Trainer::Impl::Impl(const Config& c)
   if (net.device().is_cuda() && !torch::cuda::is_available())
     throw std::invalid_argument("key 'device' = \"" + c.device + "\": this LibTorch build has no CUDA device");
   net.init(c.seed);
-  opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(c.lr));
+  stages = c.lr_stages();
+  last_lambda = c.lambda;
+  fresh_adam(stages.front().lr);
 }
 
 void Trainer::Impl::set_lr(double lr) {
   for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+void Trainer::Impl::fresh_adam(double lr) {
+  opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(lr));
 }
 
 // ---- History ----------------------------------------------------------------------
@@ -131,8 +137,15 @@ std::vector<TrainRow> History::read_csv(const std::string& path) {
 
 Trainer::Trainer(const Config& c) : impl_(std::make_unique<Impl>(c)) {
   knobs_.lambda = c.lambda;
-  knobs_.lr = c.lr;
+  knobs_.lr = impl_->stages.front().lr;
   publish();
+}
+
+void Trainer::set_lambda_schedule(LambdaSchedule sched) {
+  std::lock_guard<std::mutex> guard(step_m_);
+  std::stable_sort(sched.begin(), sched.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  lambda_schedule_ = std::move(sched);
+  schedule_next_ = 0;
 }
 
 Trainer::~Trainer() { stop(); }
@@ -159,9 +172,22 @@ TrainRow Trainer::step() {
   const Config& c = s.cfg;
   const int d = s.data.dim();
   const auto dev = s.net.device();
+  const int64_t it = iteration_.load();
+  // The λ schedule and the lr stages write the knobs before they are read.
+  while (schedule_next_ < lambda_schedule_.size() && lambda_schedule_[schedule_next_].first <= it)
+    knobs_.lambda = lambda_schedule_[schedule_next_++].second;
+  const std::size_t stage = c.lr_stage_at(it);
+  if (stage != s.stage) {
+    // The paper restarts Adam at each stage of its schedule.
+    s.stage = stage;
+    knobs_.lr = s.stages[stage].lr;
+    s.fresh_adam(s.stages[stage].lr);
+  }
   // Knobs are read once, here: a change from another thread lands on the next iteration.
   const double lambda = knobs_.lambda.load(std::memory_order_relaxed);
   const double lr = knobs_.lr.load(std::memory_order_relaxed);
+  if (lambda != s.last_lambda && c.lambda_change == "reset_adam") s.fresh_adam(lr);
+  s.last_lambda = lambda;
   s.set_lr(lr);
 
   std::uniform_real_distribution<double> U(0.0, 1.0);
@@ -174,12 +200,23 @@ TrainRow Trainer::step() {
   for (auto& z : zv) z = N(s.rng);
 
   // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
+  // Each set is drawn only when its term has weight, so a term weighted by 0 costs nothing.
+  const double wb = c.boundary_weight;
   const int nc = lambda > 0 ? c.batch_collocation : 0, faces = 2 * d;
-  const int64_t nb = lambda > 0 ? static_cast<int64_t>(c.batch_boundary) * faces : 0;
+  const int64_t nb = wb > 0 ? static_cast<int64_t>(c.batch_boundary) * faces : 0;
   std::vector<float> tc(nc), xc(static_cast<std::size_t>(nc) * d), tb(nb), xb(nb * d);
-  if (lambda > 0) {
-    for (auto& t : tc) t = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+  for (auto& t : tc) t = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+  if (c.collocation == "forward" && nc > 0) {
+    const Points y0 = s.data.sample(static_cast<std::size_t>(nc), s.rng);
+    for (int r = 0; r < nc; ++r) {
+      const double m = s.sde.mean_coef(tc[r]), sd = s.sde.marginal_std(tc[r]);
+      for (int k = 0; k < d; ++k)
+        xc[static_cast<std::size_t>(r) * d + k] = static_cast<float>(m * y0.v[static_cast<std::size_t>(r) * d + k] + sd * N(s.rng));
+    }
+  } else {
     for (auto& x : xc) x = static_cast<float>(c.box * (2 * U(s.rng) - 1));
+  }
+  if (nb > 0) {
     for (int f = 0; f < faces; ++f)
       for (int i = 0; i < c.batch_boundary; ++i) {
         const std::size_t r = static_cast<std::size_t>(f) * c.batch_boundary + i;
@@ -189,6 +226,16 @@ TrainRow Trainer::step() {
       }
   }
 
+  // Terminal condition: DSM at t = T against the prior's score. With x0 = 0 the DSM target
+  // -z / sigma(T) at x = sigma(T) z is -x / sigma(T)^2, so the DSM kernels compute it; z is
+  // chosen so that x is uniform in the box.
+  const double wt = c.terminal_weight;
+  const int nt = wt > 0 ? c.batch_terminal : 0;
+  std::vector<float> tt(nt, static_cast<float>(c.T)), xt0(static_cast<std::size_t>(nt) * d, 0.f),
+      zt(static_cast<std::size_t>(nt) * d);
+  const double sigma_T = s.sde.marginal_std(c.T);
+  for (auto& z : zt) z = static_cast<float>(c.box * (2 * U(s.rng) - 1) / sigma_T);
+
   TrainRow row;
   if (s.net.fused()) {
     // The paper's model on the CPU: loss and gradient in one fused pass (fused_potential.h).
@@ -196,7 +243,14 @@ TrainRow Trainer::step() {
     db.n = c.batch_dsm, db.t = tv.data(), db.x0 = x0.v.data(), db.z = zv.data();
     FpBatch fb;
     fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
-    auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, lambda > 0 ? &fb : nullptr, lambda, s.grad);
+    auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, &fb, LossWeights{lambda, wb}, s.grad);
+    if (nt > 0) {
+      DsmBatch term;
+      term.n = nt, term.t = tt.data(), term.x0 = xt0.data(), term.z = zt.data();
+      row.terminal = potential_loss_grad(s.net.potential_weights(), s.sde, term, nullptr, {}, s.grad_terminal).dsm;
+      for (std::size_t i = 0; i < s.grad.size(); ++i)
+        for (std::size_t k = 0; k < s.grad[i].size(); ++k) s.grad[i][k] += static_cast<float>(wt) * s.grad_terminal[i][k];
+    }
     auto params = s.net.parameters();
     for (std::size_t i = 0; i < params.size(); ++i) {
       auto& g = params[i].mutable_grad();
@@ -204,10 +258,9 @@ TrainRow Trainer::step() {
       std::copy(s.grad[i].begin(), s.grad[i].end(), g.data_ptr<float>());
     }
     row.dsm = parts.dsm, row.fp = parts.fp, row.bc = parts.bc;
-    row.loss = parts.dsm + lambda * (parts.fp + parts.bc);
-    // The loss sums in double, the gradient is float: exp(u)^2 on the boundary can
-    // overflow in the gradient alone. Adam would turn that into NaN weights, so it counts
-    // as divergence, before the step.
+    row.loss = parts.dsm + lambda * parts.fp + wb * parts.bc + wt * row.terminal;
+    // The loss sums in double, the gradient is float: a term can overflow in the gradient
+    // alone. Adam would turn that into NaN weights, so it counts as divergence, before the step.
     for (const auto& g : s.grad)
       for (float v : g)
         if (!std::isfinite(v)) row.loss = INFINITY;
@@ -216,12 +269,18 @@ TrainRow Trainer::step() {
     auto dsm = dsm_loss(s.net, s.sde, host_tensor(x0.v, c.batch_dsm, d, dev), host_tensor(tv, c.batch_dsm, 1, dev),
                         host_tensor(zv, c.batch_dsm, d, dev));
     auto loss = dsm;
-    if (lambda > 0) {
+    if (nc > 0 || nb > 0) {
       auto fp = fp_loss(s.net, s.sde, host_tensor(tc, nc, 1, dev), host_tensor(xc, nc, d, dev),
                         host_tensor(tb, nb, 1, dev), host_tensor(xb, nb, d, dev));
-      loss = loss + lambda * (fp.residual + fp.boundary);
+      loss = loss + lambda * fp.residual + wb * fp.boundary;
       row.fp = fp.residual.item<double>();
       row.bc = fp.boundary.item<double>();
+    }
+    if (nt > 0) {
+      auto term = dsm_loss(s.net, s.sde, host_tensor(xt0, nt, d, dev), host_tensor(tt, nt, 1, dev),
+                           host_tensor(zt, nt, d, dev));
+      loss = loss + wt * term;
+      row.terminal = term.item<double>();
     }
     loss.backward();
     row.dsm = dsm.item<double>();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config.h"
+#include "lambda_schedule.h"
 #include "snapshot.h"
 
 namespace gapscope {
@@ -21,6 +22,7 @@ namespace gapscope {
 struct TrainRow {
   int64_t iteration = 0;  // 1-based: the row of the iteration that just finished
   double loss = 0, dsm = 0, fp = 0, bc = 0;
+  double terminal = 0;  // the terminal-condition term (terminal_weight; not in history.csv)
   double lambda = 0, lr = 0;
   double seconds = 0;  // wall time of training so far
   // Residual statistics over the collocation box, on the iterations where they were computed (else NaN).
@@ -45,6 +47,8 @@ class History {
   std::vector<TrainRow> rows_;
 };
 
+// lr holds the lr in force: the trainer writes the stage's rate at every stage boundary
+// of lr_schedule; a value written from outside overrides it until the next boundary.
 struct Knobs {
   std::atomic<double> lambda{0.0};
   std::atomic<double> lr{1e-3};
@@ -72,6 +76,10 @@ class Trainer {
   const History& history() const { return history_; }
   int64_t iteration() const { return iteration_.load(); }
 
+  // λ from given iterations on: (it, λ) sets the knob before the 0-based iteration `it`
+  // runs (entries at or before the current iteration apply at the next step). Sorted here.
+  void set_lambda_schedule(LambdaSchedule s);
+
   TrainRow step();  // one iteration, on the calling thread
   // Runs until `until` iterations are done or knobs().stop is set; honours pause.
   // The progress callback is called every `every` iterations and at the end.
@@ -83,6 +91,8 @@ class Trainer {
   bool running() const { return running_.load(); }
   // Why the background run ended early ("" if it did not fail), e.g. divergence.
   std::string last_error() const;
+  // What load() had to assume for a checkpoint written by an older gapscope ("" if nothing).
+  const std::string& load_notice() const { return load_notice_; }
 
   SnapshotPtr snapshot() const;  // newest published weights
 
@@ -107,6 +117,9 @@ class Trainer {
   mutable std::mutex step_m_;  // one step at a time (GUI "step" while paused)
   mutable std::mutex err_m_;
   std::string last_error_;
+  LambdaSchedule lambda_schedule_;
+  std::size_t schedule_next_ = 0;
+  std::string load_notice_;
 };
 
 }  // namespace gapscope

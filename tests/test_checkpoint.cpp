@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "config.h"
 #include "snapshot.h"
@@ -78,4 +79,56 @@ TEST(Checkpoint, MissingPiecesAreNamed) {
     EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
   }
   EXPECT_THROW(Trainer::load((dir / "nope").string()), std::runtime_error);
+}
+
+// The lr schedule across a checkpoint: saved mid-stage (iteration 15 of the stage [10, 36)
+// of 40 iterations), resumed, and carried over the next stage boundary (a fresh Adam at 36),
+// the run equals the uninterrupted one bit for bit.
+TEST(Checkpoint, ResumeMidStageContinuesTheScheduleExactly) {
+  Config c = small_config();
+  c.lambda = 1.0;
+  c.iterations = 40;
+  Trainer straight(c);
+  straight.run(40);
+  Trainer first(c);
+  first.run(15);
+  auto dir = gapscope::testing::temp_dir("ckpt") / "run";
+  first.save(dir.string());
+  auto resumed = Trainer::load(dir.string());
+  EXPECT_DOUBLE_EQ(resumed->knobs().lr.load(), 1e-4);
+  EXPECT_TRUE(resumed->load_notice().empty()) << resumed->load_notice();
+  resumed->run(40);
+  EXPECT_TRUE(same_weights(*resumed->snapshot(), *straight.snapshot()));
+  const auto rows = resumed->history().rows();
+  ASSERT_EQ(rows.size(), 40u);
+  EXPECT_DOUBLE_EQ(rows[35].lr, 1e-4);
+  EXPECT_DOUBLE_EQ(rows[36].lr, 1e-5);
+}
+
+// A checkpoint written before lr_schedule / boundary_weight / lambda_change existed loads
+// with the values it was trained with (constant lr, the boundary term weighted by its λ)
+// and says so.
+TEST(Checkpoint, OldCheckpointLoadsWithTheValuesItWasTrainedWith) {
+  Config c = small_config();
+  c.lambda = 0.5;
+  c.lr_schedule = "constant";
+  Trainer tr(c);
+  tr.step();
+  auto dir = gapscope::testing::temp_dir("ckpt") / "old";
+  tr.save(dir.string());
+  nlohmann::json j;
+  {
+    std::ifstream in(dir / "config.json");
+    in >> j;
+  }
+  for (const char* k : {"lr_schedule", "boundary_weight", "lambda_change", "collocation", "terminal_weight",
+                        "batch_terminal"})
+    j.erase(k);
+  std::ofstream(dir / "config.json") << j.dump(2);
+  auto old = Trainer::load(dir.string());
+  EXPECT_EQ(old->config().lr_schedule, "constant");
+  EXPECT_DOUBLE_EQ(old->config().boundary_weight, 0.5);
+  EXPECT_EQ(old->config().lambda_change, "keep");
+  EXPECT_NE(old->load_notice().find("lr_schedule=constant"), std::string::npos) << old->load_notice();
+  EXPECT_NE(old->load_notice().find("boundary_weight=0.5"), std::string::npos) << old->load_notice();
 }

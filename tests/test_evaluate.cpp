@@ -160,6 +160,13 @@ TEST(Evaluate, CliPrintsOneParseableJsonObject) {
     EXPECT_TRUE(j["exact"][k].is_number()) << k;
   }
   for (const char* k : {"mean_sq", "mean_abs", "max_abs"}) EXPECT_TRUE(j["residual"][k].is_number()) << k;
+  // Escapes are reported next to every W2: the share of each cloud outside the metric's box.
+  for (const char* k : {"ode", "sde", "data"}) {
+    ASSERT_TRUE(j["outside"][k].is_number()) << k << "\n" << out;
+    EXPECT_GE(j["outside"][k].get<double>(), 0.0);
+    EXPECT_LE(j["outside"][k].get<double>(), 1.0);
+  }
+  EXPECT_EQ(j["outside"]["box"].get<double>(), 4.0);
   for (const char* k : {"sample_ode", "sample_sde", "data", "w2_grid", "w2_exact", "residual", "total"})
     EXPECT_TRUE(j["seconds"][k].is_number()) << k;
   EXPECT_EQ(j["n"], 2000);

@@ -94,13 +94,13 @@ TEST(FusedPotential, LossAndGradientMatchNestedAutograd) {
         auto t = uniform(nd, 0.01, sde.T, rng), x0 = normal(nd * d, rng), z = normal(nd * d, rng);
         auto tc = uniform(nc, 1e-3, sde.T, rng), xc = uniform(nc * d, -1.5, 1.5, rng);
         auto tb = uniform(nb, 1e-3, sde.T, rng), xb = uniform(nb * d, -1.5, 1.5, rng);
-        const double lambda = 0.7;
+        const double lambda = 0.7, wb = 0.3;
         DsmBatch db;
         db.n = nd, db.t = t.data(), db.x0 = x0.data(), db.z = z.data();
         FpBatch fb;
         fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
         std::vector<std::vector<float>> grad;
-        const auto parts = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, lambda, grad);
+        const auto parts = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, LossWeights{lambda, wb}, grad);
 
         // The oracle: the same loss from nested autograd in double.
         auto net = double_net(w);
@@ -113,8 +113,8 @@ TEST(FusedPotential, LossAndGradientMatchNestedAutograd) {
         auto dsm = (net.score(T, m * X0 + s * Z) + Z / s).pow(2).mean();
         auto Tc = as_double(tc, 1), Xc = as_double(xc, d);
         auto fp = log_fp_residual(sde, Tc, Xc, potential_jet_autograd(net, Tc, Xc)).pow(2).mean();
-        auto bc = torch::exp(net.forward(as_double(tb, 1), as_double(xb, d))).pow(2).mean();
-        auto loss = dsm + lambda * (fp + bc);
+        auto bc = torch::softplus(net.forward(as_double(tb, 1), as_double(xb, d))).pow(2).mean();
+        auto loss = dsm + lambda * fp + wb * bc;
         auto params = net.parameters();
         auto ref = torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true);
 
@@ -160,8 +160,8 @@ TEST(FusedPotential, LambdaZeroIsDsmOnly) {
   FpBatch fb;
   fb.n = n, fb.t = tc.data(), fb.x = xc.data();
   std::vector<std::vector<float>> g0, g1;
-  auto a = potential_loss_grad(PotentialWeights::of(w), sde, db, nullptr, 1.0, g0);
-  auto b = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, 0.0, g1);
+  auto a = potential_loss_grad(PotentialWeights::of(w), sde, db, nullptr, LossWeights{1.0, 1.0}, g0);
+  auto b = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, LossWeights{0.0, 0.0}, g1);
   EXPECT_EQ(a.fp, 0.0);
   EXPECT_EQ(b.fp, 0.0);
   EXPECT_EQ(a.dsm, b.dsm);
@@ -169,9 +169,10 @@ TEST(FusedPotential, LambdaZeroIsDsmOnly) {
   EXPECT_EQ(g0.back()[0], 0.f);  // the score does not see the output bias
 }
 
-// exp(u)^2 on the boundary sums in double but its gradient is float: at u = 50 the loss is
-// finite and the gradient is not, which is why the trainer checks both before a step.
-TEST(FusedPotential, BoundaryOverflowShowsInTheGradient) {
+// The boundary term softplus(u)^2 cannot overflow where exp(u)^2 did: at u = 50 (exp(u)^2
+// = 2.7e43, an infinite float gradient) it is about 2 500 with a gradient of about 100 per unit
+// of u; and with boundary_weight = 0 it is not evaluated at all.
+TEST(FusedPotential, BoundaryTermStaysFiniteWhereExpOverflowed) {
   auto w = random_weights(2, Activation::Softplus, 9, 100.0);
   w.biases.back()[0] = 50.f;
   Sde sde;
@@ -183,9 +184,15 @@ TEST(FusedPotential, BoundaryOverflowShowsInTheGradient) {
   db.n = n, db.t = t.data(), db.x0 = x0.data(), db.z = z.data();
   FpBatch fb;
   fb.n = n, fb.t = tb.data(), fb.x = xb.data(), fb.nb = n, fb.tb = tb.data(), fb.xb = xb.data();
-  std::vector<std::vector<float>> g;
-  auto parts = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, 1.0, g);
+  std::vector<std::vector<float>> g, g0;
+  auto parts = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, LossWeights{1.0, 1.0}, g);
   EXPECT_TRUE(std::isfinite(parts.bc));
-  EXPECT_GT(parts.bc, 1e40);
-  EXPECT_TRUE(std::isinf(g.back()[0]));
+  EXPECT_GT(parts.bc, 1e3);
+  EXPECT_LT(parts.bc, 1e5);
+  for (const auto& gi : g)
+    for (float v : gi) ASSERT_TRUE(std::isfinite(v));
+  // d bc / d b_out = mean 2 softplus(u) sigmoid(u) ~ 2u ~ 100 here.
+  EXPECT_GT(g.back()[0], 50.f);
+  auto off = potential_loss_grad(PotentialWeights::of(w), sde, db, &fb, LossWeights{1.0, 0.0}, g0);
+  EXPECT_EQ(off.bc, 0.0);
 }

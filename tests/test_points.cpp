@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <fstream>
 
 #include "points.h"
@@ -80,4 +82,13 @@ TEST(Points, HeadKeepsThePrefix) {
   EXPECT_EQ(h.v, (std::vector<float>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(head(p, 9).v, p.v);
   EXPECT_EQ(head(p, 0).n(), 0u);
+}
+
+TEST(Points, OutsideShareCountsEscapesAndNonFinite) {
+  Points p(2, 5);
+  const float v[] = {0, 0, 3.9f, -3.9f, 4.1f, 0, 0, -1e4f, NAN, 0};
+  std::copy(std::begin(v), std::end(v), p.v.begin());
+  EXPECT_DOUBLE_EQ(outside_share(p, 4.0), 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(outside_share(p, 1e5), 1.0 / 5.0);  // the NaN row is always outside
+  EXPECT_DOUBLE_EQ(outside_share(Points(2, 0), 4.0), 0.0);
 }

@@ -159,6 +159,13 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
       EXPECT_TRUE(std::isfinite(v) && v > 0) << rows[0][k] << " = " << rows[i][k] << " in row " << i;
     }
     EXPECT_EQ(std::stoll(rows[i][5]), reproduce_preset("smoke").iterations);
+    // The escapees' shares, last two columns: fractions in [0, 1].
+    ASSERT_EQ(rows[0][rows[0].size() - 2], "outside_ode");
+    ASSERT_EQ(rows[0].back(), "outside_sde");
+    for (std::size_t k = rows[0].size() - 2; k < rows[0].size(); ++k) {
+      const double v = std::stod(rows[i][k]);
+      EXPECT_TRUE(v >= 0 && v <= 1) << rows[0][k] << " = " << rows[i][k];
+    }
   }
   EXPECT_EQ(cells, (std::set<std::string>{"blob@0", "blob@1", "circles2@0", "circles2@1"}));
   expect_valid_png(fs::path(out) / "figure.png");

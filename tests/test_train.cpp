@@ -129,6 +129,7 @@ TEST(Train, HistoryCsvKeepsSliceStatistics) {
 TEST(Train, DivergenceStopsBeforeCorruptingWeights) {
   Config c = small_config();
   c.lambda = 1.0;
+  c.lr_schedule = "constant";
   c.lr = 1e4;
   Trainer tr(c);
   try {

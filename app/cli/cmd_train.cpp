@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "lambda_schedule.h"
 #include "progress.h"
 #include "train.h"
 
@@ -14,7 +15,7 @@ namespace gapscope::cli {
 namespace {
 
 struct TrainArgs {
-  std::string config, out, resume;
+  std::string config, out, resume, lambda_schedule;
   std::vector<std::string> sets;
   int64_t iterations = -1;
   int64_t seed = -1;
@@ -24,9 +25,11 @@ struct TrainArgs {
 
 void run_train(const TrainArgs& a) {
   at::set_num_threads(a.threads);
+  const LambdaSchedule schedule = parse_lambda_schedule(a.lambda_schedule);  // bad entries fail before any work
   std::unique_ptr<Trainer> tr;
   if (!a.resume.empty()) {
     tr = Trainer::load(a.resume);
+    if (!tr->load_notice().empty()) std::cerr << "note: " << tr->load_notice() << "\n";
     if (!a.sets.empty() || a.seed >= 0 || !a.config.empty())
       throw std::invalid_argument("--resume: the checkpoint's config is used; drop --config/--set/--seed");
   } else {
@@ -37,6 +40,7 @@ void run_train(const TrainArgs& a) {
     c.validate();
     tr = std::make_unique<Trainer>(c);
   }
+  if (!schedule.empty()) tr->set_lambda_schedule(schedule);
   const int64_t until = a.iterations >= 0 && !a.resume.empty() ? tr->iteration() + a.iterations
                                                                  : tr->config().iterations;
   ProgressLine line("train");
@@ -50,8 +54,8 @@ void run_train(const TrainArgs& a) {
       if (!r.res_slice_abs.empty()) stats = r;
     seen = tr->history().size();
     char buf[320];
-    int k = std::snprintf(buf, sizeof buf, "loss %.4g (dsm %.4g fp %.3g bc %.3g) lambda %g", p.row.loss, p.row.dsm,
-                          p.row.fp, p.row.bc, p.row.lambda);
+    int k = std::snprintf(buf, sizeof buf, "loss %.4g (dsm %.4g fp %.3g bc %.3g) lambda %g lr %.0e", p.row.loss,
+                          p.row.dsm, p.row.fp, p.row.bc, p.row.lambda, p.row.lr);
     if (!stats.res_slice_abs.empty()) {
       const auto [lo, hi] = std::minmax_element(stats.res_slice_abs.begin(), stats.res_slice_abs.end());
       std::snprintf(buf + k, sizeof buf - k, "  |R| %.3g (t-slices %.3g..%.3g, it %lld)", stats.res_mean_abs, *lo, *hi,
@@ -73,6 +77,8 @@ Registrar reg([](CLI::App& root) {
   c->add_option("--iterations", a->iterations, "iterations (with --resume: additional iterations)");
   c->add_option("--seed", a->seed, "random seed");
   c->add_option("--resume", a->resume, "continue training from this checkpoint directory");
+  c->add_option("--lambda-schedule", a->lambda_schedule,
+                 "set lambda from given iterations on: \"it:lambda,it:lambda,...\" (0-based, e.g. \"0:0,1500:1\")");
   c->add_option("--threads", a->threads, "CPU threads for LibTorch")->check(CLI::Range(1, 256));
   c->add_option("--progress-every", a->every, "progress line every N iterations (default: log_every)");
   c->callback([a] { run_train(*a); });

@@ -74,11 +74,11 @@ void write_text(const std::string& path, const std::string& text) {
 // The GUI's W2 rows next to the engine's checkpoint, so plots come back on load.
 void write_w2_csv(const std::string& path, const std::vector<W2Row>& rows) {
   std::ostringstream o;
-  o << "iteration,w2_ode_sde,w2_ode_data,w2_sde_data,lambda,ms\n";
+  o << "iteration,w2_ode_sde,w2_ode_data,w2_sde_data,lambda,ms,outside_ode,outside_sde\n";
   o.precision(10);
   for (const auto& r : rows)
     o << r.iteration << ',' << r.ode_sde << ',' << r.ode_data << ',' << r.sde_data << ',' << r.lambda << ',' << r.ms
-      << '\n';
+      << ',' << r.outside_ode << ',' << r.outside_sde << '\n';
   write_text(path, o.str());
 }
 
@@ -90,8 +90,9 @@ std::vector<W2Row> read_w2_csv(const std::string& path) {
   while (std::getline(f, line)) {
     W2Row r;
     long long it = 0;
-    if (std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf,%lf", &it, &r.ode_sde, &r.ode_data, &r.sde_data, &r.lambda,
-                    &r.ms) >= 4) {
+    // Files from before the outside_* columns have six; the shares then stay NaN.
+    if (std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &it, &r.ode_sde, &r.ode_data, &r.sde_data,
+                    &r.lambda, &r.ms, &r.outside_ode, &r.outside_sde) >= 4) {
       r.iteration = it;
       rows.push_back(r);
     }
@@ -148,6 +149,10 @@ const char* kTipW2 =
 Lab::Lab(const LabOptions& opt, Renderer& renderer) : rr_(renderer), opt_(opt) {
   std::sort(opt_.lambda_schedule.begin(), opt_.lambda_schedule.end());
   Config c;
+  // Without an experiment file the lab trains the paper's objective and schedule on smaller
+  // batches (kLabBatch*), so that iterations come several times a second on one core.
+  c.batch_dsm = kLabBatchDsm;
+  c.batch_collocation = kLabBatchCollocation;
   try {
     if (!opt_.config_path.empty()) c = load_config(opt_.config_path);
     apply_overrides(c, opt_.sets);
@@ -232,6 +237,7 @@ bool Lab::reset(const Config& c) {
 
 void Lab::adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std::string& what) {
   const bool paused = trainer_ ? trainer_->knobs().paused.load() : !opt_.start_training;
+  if (!t->load_notice().empty()) report(t->load_notice());
   retire(std::move(trainer_));
   trainer_ = std::move(t);
   cfg_ = trainer_->config();
@@ -414,9 +420,14 @@ void Lab::panel_controls() {
       ImGui::TextDisabled(" ");
     }
     const auto w2 = worker_.w2();
-    if (!w2->empty())
-      ImGui::Text("W2 ode-sde %.4f (it %lld)", w2->back().ode_sde, static_cast<long long>(w2->back().iteration));
-    else
+    if (!w2->empty()) {
+      const W2Row& w = w2->back();
+      ImGui::Text("W2 ode-sde %.4f (it %lld)", w.ode_sde, static_cast<long long>(w.iteration));
+      // Escapees are a measurement of their own: the grid metric drops them silently.
+      const bool escaped = w.outside_ode > 0 || w.outside_sde > 0;
+      ImGui::TextColored(escaped ? ImVec4(1, 0.6f, 0.3f, 1) : ImVec4(0.6f, 0.6f, 0.6f, 1),
+                         "outside [-4,4]²: ODE %.1f %%  SDE %.1f %%", 100 * w.outside_ode, 100 * w.outside_sde);
+    } else
       ImGui::TextDisabled("W2: first sampling pass running…");
   }
   ImGui::Separator();
@@ -454,9 +465,20 @@ void Lab::panel_controls() {
   if (ImGui::InputDouble("λ exact", &lam_d, 0, 0, "%.6g", ImGuiInputTextFlags_EnterReturnsTrue)) set_lambda(lam_d);
   ImGui::Checkbox("logarithmic λ slider", &lambda_log_);
   help_marker(kTipLambda);
+  // The lr in force (the schedule's stage, or an override typed here until the next stage).
+  if (trainer_ && !ImGui::IsItemActive()) lr_ui_ = static_cast<float>(trainer_->knobs().lr.load());
   if (ImGui::InputFloat("lr", &lr_ui_, 0, 0, "%.2e", ImGuiInputTextFlags_EnterReturnsTrue) && trainer_) {
     lr_ui_ = std::clamp(lr_ui_, 1e-7f, 1.0f);
     trainer_->knobs().lr = lr_ui_;
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("the learning rate in force: lr_schedule sets it at each stage (with a fresh Adam); a value "
+                      "typed here holds until the next stage");
+  if (trainer_) {
+    const auto st = cfg_.lr_stages();
+    const std::size_t k = cfg_.lr_stage_at(trainer_->iteration());
+    if (st.size() > 1)
+      ImGui::TextDisabled("lr stage %zu/%zu (%s)", k + 1, st.size(), cfg_.lr_schedule.c_str());
   }
 
   if (ImGui::CollapsingHeader("Experiment (applies with a reset)", ImGuiTreeNodeFlags_DefaultOpen)) {
@@ -470,7 +492,15 @@ void Lab::panel_controls() {
     }
     ImGui::InputInt("DSM batch", &edit_.batch_dsm, 0);
     ImGui::InputInt("colloc. batch", &edit_.batch_collocation, 0);
-    ImGui::InputInt("bdry / side", &edit_.batch_boundary, 0);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("the lab starts with %d / %d so that training is quick to watch; the paper's CPU setting "
+                        "(and the experiment files) use %d / %d",
+                        kLabBatchDsm, kLabBatchCollocation, Config{}.batch_dsm, Config{}.batch_collocation);
+    ImGui::TextDisabled("batches: lab %d / %d, paper %d / %d", kLabBatchDsm, kLabBatchCollocation, Config{}.batch_dsm,
+                        Config{}.batch_collocation);
+    ImGui::InputDouble("boundary weight", &edit_.boundary_weight, 0, 0, "%.3g");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("weight of mean softplus(u)² on the box faces (the paper: 0)");
+    if (edit_.boundary_weight > 0) ImGui::InputInt("bdry / side", &edit_.batch_boundary, 0);
     int seed = static_cast<int>(edit_.seed);
     if (ImGui::InputInt("seed", &seed, 1)) edit_.seed = static_cast<uint64_t>(std::max(0, seed));
     input_string("key=value …", overrides_text_);

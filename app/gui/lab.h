@@ -27,6 +27,11 @@ void help_marker(const char* text);  // "(?)" with a one-sentence tooltip
 // Cloud colours shared by all views (panels.cpp).
 extern const ImU32 kOde, kSde, kData;
 
+// The lab's batch sizes when no experiment file is given: the paper's objective and lr
+// schedule, on batches small enough that iterations come several times a second on the one
+// core the lab gives training (the paper's CPU setting: Config{}.batch_dsm / batch_collocation).
+constexpr int kLabBatchDsm = 4000, kLabBatchCollocation = 1000;
+
 struct LabOptions {
   std::string config_path;                 // empty: built-in defaults
   std::string checkpoint;                  // non-empty: resume this checkpoint instead

@@ -25,6 +25,7 @@
 
 #include "export.h"
 #include "lab.h"
+#include "lambda_schedule.h"
 #include "renderer.h"
 #include "worker.h"
 
@@ -37,27 +38,6 @@ const char* kNoDisplay =
     "gapscope: no display (DISPLAY is not set). Run it under a virtual X server, e.g. "
     "xvfb-run -a -s \"-screen 0 1600x1000x24\" gapscope --frames 300 --screenshot lab.png, "
     "or use the headless CLI: gapscope-cli train --config assets/experiments/circles2.json --out runs/c2";
-
-std::vector<std::pair<int64_t, double>> parse_schedule(const std::string& s) {
-  std::vector<std::pair<int64_t, double>> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.find_first_not_of(" \t") == std::string::npos) continue;
-    const auto c = item.find(':');
-    if (c == std::string::npos) throw CLI::ValidationError("--lambda-schedule", "expected it:λ pairs, got '" + item + "'");
-    try {
-      std::size_t p1 = 0, p2 = 0;
-      const long long it = std::stoll(item.substr(0, c), &p1);
-      const double lam = std::stod(item.substr(c + 1), &p2);
-      if (it < 0 || lam < 0 || !std::isfinite(lam)) throw std::invalid_argument("negative");
-      out.emplace_back(it, lam);
-    } catch (const std::exception&) {
-      throw CLI::ValidationError("--lambda-schedule", "bad entry '" + item + "' (want iteration:lambda, both >= 0)");
-    }
-  }
-  return out;
-}
 
 void glfw_error(int code, const char* msg) { std::fprintf(stderr, "gapscope: GLFW error %d: %s\n", code, msg); }
 
@@ -132,7 +112,11 @@ int main(int argc, char** argv) {
   LabOptions opt;
   try {
     app.parse(argc, argv);
-    opt.lambda_schedule = parse_schedule(schedule);
+    try {
+      opt.lambda_schedule = parse_lambda_schedule(schedule);
+    } catch (const std::invalid_argument& e) {
+      throw CLI::ValidationError("--lambda-schedule", e.what());
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -35,7 +35,7 @@ double w2_between(const Points& a0, const Points& b0, const SamplerSettings& s, 
   if (a.n() == 0 || b.n() == 0) return NAN;
   switch (s.metric) {
     case W2Metric::Grid:
-      return w2_grid(a, b, GridMetric{64, 4.0});
+      return w2_grid(a, b, GridMetric{64, kMetricBox});
     case W2Metric::Sliced:
       return a.d == 1 ? w2_1d(a, b) : w2_sliced(a, b, 64, seed);
     case W2Metric::Exact:
@@ -269,6 +269,8 @@ void Worker::run_pass(uint64_t epoch) {
   row.ode_sde = w2_between(po, ps, ss, id);
   row.ode_data = w2_between(po, *pass->data, ss, id + 1);
   row.sde_data = w2_between(ps, *pass->data, ss, id + 2);
+  row.outside_ode = outside_share(po, kMetricBox);
+  row.outside_sde = outside_share(ps, kMetricBox);
   row.ms = std::chrono::duration<double, std::milli>(Clock::now() - w0).count();
   std::lock_guard<std::mutex> l(m_);
   if (epoch_.load() != epoch) return;
