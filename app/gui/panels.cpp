@@ -447,13 +447,20 @@ std::vector<Series> Lab::w2_series() const {
   Series a{"W2(ODE, SDE)", {}, {}, IM_COL32(240, 80, 200, 255), true, true, 2.f};
   Series b{"W2(ODE, data)", {}, {}, kOde, true, true, 1.5f};
   Series c{"W2(SDE, data)", {}, {}, kSde, true, true, 1.5f};
+  // The escapees' shares on the same axis (a fraction, 0..1), thin and without markers.
+  Series oo{"share outside [-4,4]² (ODE)", {}, {}, (kOde & 0x00FFFFFF) | 0x90000000, true, false, 1.0f};
+  Series os{"share outside [-4,4]² (SDE)", {}, {}, (kSde & 0x00FFFFFF) | 0x90000000, true, false, 1.0f};
   for (const auto& r : *w) {
     const double x = static_cast<double>(r.iteration);
     a.x.push_back(x), a.y.push_back(r.ode_sde);
     b.x.push_back(x), b.y.push_back(r.ode_data);
     c.x.push_back(x), c.y.push_back(r.sde_data);
+    if (std::isfinite(r.outside_ode)) oo.x.push_back(x), oo.y.push_back(r.outside_ode);
+    if (std::isfinite(r.outside_sde)) os.x.push_back(x), os.y.push_back(r.outside_sde);
   }
-  return {a, b, c};
+  std::vector<Series> out{a, b, c};
+  if (!oo.x.empty()) out.push_back(oo), out.push_back(os);
+  return out;
 }
 
 PlotSpec Lab::w2_spec() const {
