@@ -54,8 +54,7 @@ const std::map<std::string, Field>& fields() {
       {"boundary_weight", field(&Config::boundary_weight)},
       {"lambda_change", field(&Config::lambda_change)},
       {"collocation", field(&Config::collocation)},
-      {"terminal_weight", field(&Config::terminal_weight)},
-      {"batch_terminal", field(&Config::batch_terminal)},
+      {"potential_prior", field(&Config::potential_prior)},
       {"batch_dsm", field(&Config::batch_dsm)},
       {"batch_collocation", field(&Config::batch_collocation)},
       {"batch_boundary", field(&Config::batch_boundary)},
@@ -153,8 +152,7 @@ void Config::validate() const {
   if (!(boundary_weight >= 0)) bad("boundary_weight", str(boundary_weight), "a number >= 0");
   one_of("lambda_change", lambda_change, {"keep", "reset_adam"});
   one_of("collocation", collocation, {"box", "forward"});
-  if (!(terminal_weight >= 0)) bad("terminal_weight", str(terminal_weight), "a number >= 0");
-  if (batch_terminal < 1) bad("batch_terminal", str(batch_terminal), "an integer >= 1");
+  if (potential_prior && model != "potential") bad("potential_prior", "true", "false unless model = potential");
   if (batch_dsm < 1) bad("batch_dsm", str(batch_dsm), "an integer >= 1");
   if (batch_collocation < 1) bad("batch_collocation", str(batch_collocation), "an integer >= 1");
   if (batch_boundary < 0) bad("batch_boundary", str(batch_boundary), "an integer >= 0");
@@ -203,8 +201,9 @@ std::vector<Config::LrStage> Config::lr_stages() const {
   return st;
 }
 
-std::size_t Config::lr_stage_at(int64_t iteration) const {
-  const auto st = lr_stages();
+std::size_t Config::lr_stage_at(int64_t iteration) const { return lr_stage_at(lr_stages(), iteration); }
+
+std::size_t Config::lr_stage_at(const std::vector<LrStage>& st, int64_t iteration) {
   std::size_t k = 0;
   while (k + 1 < st.size() && iteration >= st[k].end) ++k;
   return k;

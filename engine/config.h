@@ -48,18 +48,19 @@ struct Config {
   // grows only quadratically where u is large, so it cannot overflow.
   double boundary_weight = 0.0;
   // What a change of lambda during a run does to the optimiser: "keep" its state (plain
-  // Adam, as a script that edits the weight would), or "reset_adam" (a fresh Adam state).
+  // Adam, as a script that edits the weight would), or "reset_adam" (a fresh Adam state: the
+  // second moments of the old lambda's gradients otherwise scale the first hundreds of steps
+  // after a jump; measured in README, "Moving λ during a run"). Fixed-lambda runs are the same.
   std::string lambda_change = "reset_adam";
   // Where the residual is enforced: "box" (the paper: x uniform in the box, t uniform in
   // [eps, T]) or "forward" (x_t = m(t) x0 + sigma(t) z from fresh data, t uniform: where the
   // forward process, and so the samplers, put mass). "forward" changes the objective.
   std::string collocation = "box";
-  // Weight of a terminal condition at t = T: mean |s(x, T) + x / sigma(T)^2|^2 over
-  // batch_terminal points uniform in the box, the score of the Gaussian the forward process
-  // ends in (the prior, up to e^{-T} terms). It rules out the zero-score solution u = d t + c
-  // of the residual (R = 0 for OU) at t = T. Not the paper's objective (0 there).
-  double terminal_weight = 0.0;
-  int batch_terminal = 1000;
+  // The potential as network + the prior's log-density, u = NN(t,x) - |x|^2 / (2 v), v the
+  // prior's variance: the residual's zero-curvature solution (NN flat) is then the prior,
+  // whose score contracts, instead of u = d t + c, whose zero score lets particles escape.
+  // Not the paper's network (false there); potential model on the fused CPU path only.
+  bool potential_prior = false;
   uint64_t seed = 0;
   std::string device = "cpu";
   int log_every = 100;             // history row every N iterations
@@ -80,7 +81,8 @@ struct Config {
     int64_t begin, end;  // iterations [begin, end)
   };
   std::vector<LrStage> lr_stages() const;
-  std::size_t lr_stage_at(int64_t iteration) const;  // index into lr_stages() of 0-based iteration  // dimension of the data (1 for mixture1d / 1-column CSV ...)
+  std::size_t lr_stage_at(int64_t iteration) const;  // index into lr_stages() of 0-based iteration
+  static std::size_t lr_stage_at(const std::vector<LrStage>& stages, int64_t iteration);  // dimension of the data (1 for mixture1d / 1-column CSV ...)
   void validate() const;  // throws std::invalid_argument naming key and value
 };
 

@@ -24,11 +24,13 @@ constexpr int64_t kScoreRows = 256;
 struct Net {
   const PotentialWeights& w;
   int L, H, d, in0;
+  float iv;  // 1 / prior_var, 0 without the prior offset: u = NN - iv |x|^2 / 2
   std::vector<std::vector<float>> WT;
   std::vector<float> W0x;  // the x columns of W0, transposed: d x H
   explicit Net(const PotentialWeights& pw) : w(pw) {
     const ModelSpec& s = pw.spec;
     L = s.layers, H = s.hidden, d = s.d, in0 = s.in_dim();
+    iv = s.prior_var > 0 ? static_cast<float>(1.0 / s.prior_var) : 0.f;
     if (static_cast<int>(pw.W.size()) != L + 1) throw std::invalid_argument("fused: weight list does not match spec");
     for (int l = 0; l < L; ++l) {
       const int in = l == 0 ? in0 : H;
@@ -186,21 +188,23 @@ GAPSCOPE_VECTOR_CLONES void score_block(const Net& net, Workspace& ws, int64_t m
   // grad_x u = delta W0[:, x]: d dot products of length H per row (a GEMM tile would be
   // nearly empty at N = d).
   for (int64_t r = 0; r < m; ++r)
-    for (int64_t i = 0; i < d; ++i) out[r * d + i] = dot(delta + r * H, net.W0x.data() + i * H, H);
+    for (int64_t i = 0; i < d; ++i) out[r * d + i] = dot(delta + r * H, net.W0x.data() + i * H, H) - net.iv * x[r * d + i];
 }
 
 // R at row r of a block of m jets laid out u, u_t, u_x1..u_xd, lap u (Plan dt, dx, Laplacian):
-// R = u_t - d a - a x.grad u - g^2/2 (lap u + |grad u|^2).
-inline float fp_residual(float a, float g2, const float* x, int d, const float* Y, int64_t m, int64_t r) {
+// R = u_t - d a - a x.grad u - g^2/2 (lap u + |grad u|^2). iv: the prior offset's 1 / v
+// (grad u = grad NN - iv x, lap u = lap NN - d iv).
+inline float fp_residual(float a, float g2, const float* x, int d, const float* Y, int64_t m, int64_t r, float iv) {
   float xg = 0, gg = 0;
   for (int i = 0; i < d; ++i) {
-    const float ui = Y[(2 + i) * m + r];
+    const float ui = Y[(2 + i) * m + r] - iv * x[i];
     xg += x[i] * ui, gg += ui * ui;
   }
-  return Y[m + r] - d * a - a * xg - 0.5f * g2 * (Y[(2 + d) * m + r] + gg);
+  return Y[m + r] - d * a - a * xg - 0.5f * g2 * (Y[(2 + d) * m + r] - d * iv + gg);
 }
-inline float fp_residual(const Sde& sde, float t, const float* x, int d, const float* Y, int64_t m, int64_t r) {
-  return fp_residual(static_cast<float>(sde.drift_rate(t)), static_cast<float>(sde.diffusion2(t)), x, d, Y, m, r);
+inline float fp_residual(const Sde& sde, float t, const float* x, int d, const float* Y, int64_t m, int64_t r,
+                         float iv) {
+  return fp_residual(static_cast<float>(sde.drift_rate(t)), static_cast<float>(sde.diffusion2(t)), x, d, Y, m, r, iv);
 }
 
 struct Accumulators {
@@ -271,7 +275,7 @@ void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, co
   for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
     forward(net, p, ws, m, t + r0, x + r0 * d);
     const float* Y = ws.Y.data();
-    for (int64_t r = 0; r < m; ++r) out[r0 + r] = fp_residual(sde, t[r0 + r], x + (r0 + r) * d, d, Y, m, r);
+    for (int64_t r = 0; r < m; ++r) out[r0 + r] = fp_residual(sde, t[r0 + r], x + (r0 + r) * d, d, Y, m, r, net.iv);
   });
 }
 
@@ -309,7 +313,7 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
       for (int64_t r = 0; r < m; ++r) {
         Yb[r] = 0;
         for (int i = 0; i < d; ++i) {
-          const float e = Y[(1 + i) * m + r] + dsm.z[(r0 + r) * d + i] * inv_sigma[r0 + r];
+          const float e = Y[(1 + i) * m + r] - net.iv * xt[(r0 + r) * d + i] + dsm.z[(r0 + r) * d + i] * inv_sigma[r0 + r];
           sum += static_cast<double>(e) * e;
           Yb[(1 + i) * m + r] = 2.f * e * scale;
         }
@@ -331,12 +335,12 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
       for (int64_t r = 0; r < m; ++r) {
         const float ar = a[r0 + r], g = g2[r0 + r];
         const float* xr = fp->x + (r0 + r) * d;
-        const float R = fp_residual(ar, g, xr, d, Y, m, r);
+        const float R = fp_residual(ar, g, xr, d, Y, m, r, net.iv);
         sum += static_cast<double>(R) * R;
         const float c = 2.f * R * scale;
         Yb[r] = 0;
         Yb[m + r] = c;
-        for (int i = 0; i < d; ++i) Yb[(2 + i) * m + r] = c * (-ar * xr[i] - g * Y[(2 + i) * m + r]);
+        for (int i = 0; i < d; ++i) Yb[(2 + i) * m + r] = c * (-ar * xr[i] - g * (Y[(2 + i) * m + r] - net.iv * xr[i]));
         Yb[(2 + d) * m + r] = -0.5f * g * c;
       }
       return sum;
@@ -348,10 +352,12 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
   if (fp && weights.boundary != 0 && fp->nb > 0) {
     const Plan value_only;
     const float sb = static_cast<float>(weights.boundary / static_cast<double>(fp->nb));
-    run_blocks(net, value_only, fp->nb, fp->tb, fp->xb, [&](int64_t, int64_t m, const float* Y, float* Yb) {
+    run_blocks(net, value_only, fp->nb, fp->tb, fp->xb, [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
       double sum = 0;
       for (int64_t r = 0; r < m; ++r) {
-        const double u = Y[r], sp = std::max(u, 0.0) + std::log1p(std::exp(-std::abs(u)));
+        double x2 = 0;
+        for (int i = 0; i < d; ++i) x2 += static_cast<double>(fp->xb[(r0 + r) * d + i]) * fp->xb[(r0 + r) * d + i];
+        const double u = Y[r] - 0.5 * net.iv * x2, sp = std::max(u, 0.0) + std::log1p(std::exp(-std::abs(u)));
         const double sig = u >= 0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
         sum += sp * sp;
         Yb[r] = static_cast<float>(2.0 * sp * sig) * sb;

@@ -29,6 +29,10 @@ ModelSpec ModelSpec::from_config(const Config& c) {
   s.layers = c.layers;
   s.activation = parse_activation(c.activation);
   s.softplus_beta = c.softplus_beta;
+  if (c.potential_prior) {
+    const double sd = Sde::from_config(c).prior_std();
+    s.prior_var = sd * sd;
+  }
   return s;
 }
 
@@ -82,6 +86,10 @@ torch::Tensor activate_d2(const ModelSpec& s, const torch::Tensor& h) {
 Network::Network(const ModelSpec& spec, torch::Device device, torch::Dtype dtype)
     : spec_(spec), device_(device), dtype_(dtype) {
   if (spec.d < 1 || spec.hidden < 1 || spec.layers < 1) throw std::invalid_argument("model: bad architecture");
+  // The prior offset lives in the fused kernels only; the tensor-level jets do not add it.
+  if (spec.prior_var > 0 && !(fused_potential_supported(spec) && dtype == torch::kFloat && device.is_cpu()))
+    throw std::invalid_argument(
+        "key 'potential_prior' = true: needs the fused CPU path (a float potential network on the CPU, d < 32)");
   int in = spec.in_dim();
   auto opts = torch::TensorOptions().dtype(dtype).device(device);
   for (int l = 0; l <= spec.layers; ++l) {

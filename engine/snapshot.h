@@ -20,6 +20,9 @@ struct ModelSpec {
   int layers = 3;  // hidden layers
   Activation activation = Activation::Softplus;
   double softplus_beta = 100.0;
+  // > 0: u_theta(x,t) = network(t,x) - |x|^2 / (2 prior_var), the prior's log-density as a
+  // fixed offset (Config::potential_prior); 0: the network alone (the paper's).
+  double prior_var = 0.0;
 
   int in_dim() const { return d + 1; }  // (t, x)
   int out_dim() const { return potential ? 1 : d; }

@@ -176,7 +176,7 @@ TrainRow Trainer::step() {
   // The λ schedule and the lr stages write the knobs before they are read.
   while (schedule_next_ < lambda_schedule_.size() && lambda_schedule_[schedule_next_].first <= it)
     knobs_.lambda = lambda_schedule_[schedule_next_++].second;
-  const std::size_t stage = c.lr_stage_at(it);
+  const std::size_t stage = Config::lr_stage_at(s.stages, it);
   if (stage != s.stage) {
     // The paper restarts Adam at each stage of its schedule.
     s.stage = stage;
@@ -226,16 +226,6 @@ TrainRow Trainer::step() {
       }
   }
 
-  // Terminal condition: DSM at t = T against the prior's score. With x0 = 0 the DSM target
-  // -z / sigma(T) at x = sigma(T) z is -x / sigma(T)^2, so the DSM kernels compute it; z is
-  // chosen so that x is uniform in the box.
-  const double wt = c.terminal_weight;
-  const int nt = wt > 0 ? c.batch_terminal : 0;
-  std::vector<float> tt(nt, static_cast<float>(c.T)), xt0(static_cast<std::size_t>(nt) * d, 0.f),
-      zt(static_cast<std::size_t>(nt) * d);
-  const double sigma_T = s.sde.marginal_std(c.T);
-  for (auto& z : zt) z = static_cast<float>(c.box * (2 * U(s.rng) - 1) / sigma_T);
-
   TrainRow row;
   if (s.net.fused()) {
     // The paper's model on the CPU: loss and gradient in one fused pass (fused_potential.h).
@@ -244,13 +234,6 @@ TrainRow Trainer::step() {
     FpBatch fb;
     fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
     auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, &fb, LossWeights{lambda, wb}, s.grad);
-    if (nt > 0) {
-      DsmBatch term;
-      term.n = nt, term.t = tt.data(), term.x0 = xt0.data(), term.z = zt.data();
-      row.terminal = potential_loss_grad(s.net.potential_weights(), s.sde, term, nullptr, {}, s.grad_terminal).dsm;
-      for (std::size_t i = 0; i < s.grad.size(); ++i)
-        for (std::size_t k = 0; k < s.grad[i].size(); ++k) s.grad[i][k] += static_cast<float>(wt) * s.grad_terminal[i][k];
-    }
     auto params = s.net.parameters();
     for (std::size_t i = 0; i < params.size(); ++i) {
       auto& g = params[i].mutable_grad();
@@ -258,7 +241,7 @@ TrainRow Trainer::step() {
       std::copy(s.grad[i].begin(), s.grad[i].end(), g.data_ptr<float>());
     }
     row.dsm = parts.dsm, row.fp = parts.fp, row.bc = parts.bc;
-    row.loss = parts.dsm + lambda * parts.fp + wb * parts.bc + wt * row.terminal;
+    row.loss = parts.dsm + lambda * parts.fp + wb * parts.bc;
     // The loss sums in double, the gradient is float: a term can overflow in the gradient
     // alone. Adam would turn that into NaN weights, so it counts as divergence, before the step.
     for (const auto& g : s.grad)
@@ -275,12 +258,6 @@ TrainRow Trainer::step() {
       loss = loss + lambda * fp.residual + wb * fp.boundary;
       row.fp = fp.residual.item<double>();
       row.bc = fp.boundary.item<double>();
-    }
-    if (nt > 0) {
-      auto term = dsm_loss(s.net, s.sde, host_tensor(xt0, nt, d, dev), host_tensor(tt, nt, 1, dev),
-                           host_tensor(zt, nt, d, dev));
-      loss = loss + wt * term;
-      row.terminal = term.item<double>();
     }
     loss.backward();
     row.dsm = dsm.item<double>();

@@ -22,7 +22,6 @@ namespace gapscope {
 struct TrainRow {
   int64_t iteration = 0;  // 1-based: the row of the iteration that just finished
   double loss = 0, dsm = 0, fp = 0, bc = 0;
-  double terminal = 0;  // the terminal-condition term (terminal_weight; not in history.csv)
   double lambda = 0, lr = 0;
   double seconds = 0;  // wall time of training so far
   // Residual statistics over the collocation box, on the iterations where they were computed (else NaN).

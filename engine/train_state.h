@@ -21,7 +21,6 @@ struct Trainer::Impl {
   std::mt19937_64 rng;   // every random draw of training comes from here: one state to checkpoint
   double seconds = 0;    // accumulated wall time of steps
   std::vector<std::vector<float>> grad;  // the fused path's gradient, reused across steps
-  std::vector<std::vector<float>> grad_terminal;  // ... and that of the terminal term
   std::vector<Config::LrStage> stages;   // cfg.lr_stages()
   std::size_t stage = 0;                 // the stage whose Adam is `opt`
   double last_lambda = 0;                // lambda of the previous step (lambda_change)

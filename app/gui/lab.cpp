@@ -149,10 +149,13 @@ const char* kTipW2 =
 Lab::Lab(const LabOptions& opt, Renderer& renderer) : rr_(renderer), opt_(opt) {
   std::sort(opt_.lambda_schedule.begin(), opt_.lambda_schedule.end());
   Config c;
-  // Without an experiment file the lab trains the paper's objective and schedule on smaller
-  // batches (kLabBatch*), so that iterations come several times a second on one core.
+  // Without an experiment file the lab trains the paper's objective and lr schedule on smaller
+  // batches (kLabBatch*), so that iterations come several times a second on one core, and with
+  // the prior offset, so that λ can be dragged at any moment without emptying the view (README,
+  // "Moving λ during a run").
   c.batch_dsm = kLabBatchDsm;
   c.batch_collocation = kLabBatchCollocation;
+  c.potential_prior = true;
   try {
     if (!opt_.config_path.empty()) c = load_config(opt_.config_path);
     apply_overrides(c, opt_.sets);
@@ -498,6 +501,10 @@ void Lab::panel_controls() {
                         kLabBatchDsm, kLabBatchCollocation, Config{}.batch_dsm, Config{}.batch_collocation);
     ImGui::TextDisabled("batches: lab %d / %d, paper %d / %d", kLabBatchDsm, kLabBatchCollocation, Config{}.batch_dsm,
                         Config{}.batch_collocation);
+    ImGui::Checkbox("prior offset", &edit_.potential_prior);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("potential_prior: u = network − |x|²/(2v), the prior's log-density as an offset, so that the "
+                        "residual cannot flatten the score to zero and let particles escape (not the paper's network)");
     ImGui::InputDouble("boundary weight", &edit_.boundary_weight, 0, 0, "%.3g");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("weight of mean softplus(u)² on the box faces (the paper: 0)");
     if (edit_.boundary_weight > 0) ImGui::InputInt("bdry / side", &edit_.batch_boundary, 0);
@@ -507,6 +514,7 @@ void Lab::panel_controls() {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("any config key, e.g. \"box=5.5 hidden=64 T=1\"");
     if (ImGui::Button("Apply (reset)")) {
       Config c = edit_;
+      if (c.model != "potential") c.potential_prior = false;  // the offset is a potential's
       c.lambda = lambda_ui_;
       c.lr = lr_ui_;
       std::vector<std::string> sets;

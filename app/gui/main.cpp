@@ -285,7 +285,13 @@ int main(int argc, char** argv) {
     j["w2_rows"] = w2.size();
     j["last_pass_seconds"] = pass_seconds;
     j["draw"] = {{"vertices", last_vtx}, {"commands", last_cmds}};
-    if (!w2.empty()) j["w2_last"] = {w2.back().iteration, w2.back().ode_sde, w2.back().ode_data, w2.back().sde_data};
+    if (!w2.empty()) {
+      j["w2_last"] = {w2.back().iteration, w2.back().ode_sde, w2.back().ode_data, w2.back().sde_data};
+      // The escapees of each pass (share outside [-4, 4]^2), ODE then SDE, in pass order.
+      nlohmann::json outside = nlohmann::json::array();
+      for (const auto& r : w2) outside.push_back({r.iteration, r.outside_ode, r.outside_sde});
+      j["w2_outside"] = outside;
+    }
     std::ofstream out(report_path);
     out << j.dump(1) << "\n";
     if (!out) {

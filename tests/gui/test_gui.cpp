@@ -127,8 +127,8 @@ TEST(Gui, LabRunsTrainsAndDrawsEveryPanel) {
   if (!have_display() && !have_xvfb()) GTEST_SKIP() << "no DISPLAY and no xvfb-run";
   const fs::path dir = temp_dir("lab");
   const fs::path shot = dir / "lab.png", rep = dir / "frames.json";
-  // The default experiment (circles2, λ = 1), with λ switched 0 -> 1 by the schedule.
-  const Proc r = run(lab_command("--frames 600 --lambda-schedule '0:0,10:1' --screenshot '" + shot.string() +
+  // The default experiment (circles2, λ = 1), with λ switched 0 -> 1 -> 10 -> 0 by the schedule.
+  const Proc r = run(lab_command("--frames 600 --lambda-schedule '0:0,10:1,40:10,80:0' --screenshot '" + shot.string() +
                                 "' --report-frames '" + rep.string() + "'"));
   ASSERT_EQ(r.status, 0) << r.output;
   const Image im = load_png(shot);
@@ -146,6 +146,16 @@ TEST(Gui, LabRunsTrainsAndDrawsEveryPanel) {
   EXPECT_NE(std::find(seen.begin(), seen.end(), 0.0), seen.end()) << report["lambda_seen"].dump();
   EXPECT_NE(std::find(seen.begin(), seen.end(), 1.0), seen.end()) << report["lambda_seen"].dump();
   EXPECT_GT(report["iterations"].get<int>(), 10);
+  EXPECT_NE(std::find(seen.begin(), seen.end(), 10.0), seen.end()) << report["lambda_seen"].dump();
+
+  // Dragging λ between 0 and 10 does not empty the view (the lab's prior offset): no
+  // sampling pass loses more than 5 % of its particles outside [-4, 4]^2.
+  ASSERT_TRUE(report.contains("w2_outside")) << report.dump();
+  ASSERT_GE(report["w2_outside"].size(), 2u) << report["w2_outside"].dump();
+  for (const auto& row : report["w2_outside"]) {
+    EXPECT_LE(row[1].get<double>(), 0.05) << "ODE, pass at iteration " << row[0];
+    EXPECT_LE(row[2].get<double>(), 0.05) << "SDE, pass at iteration " << row[0];
+  }
 
   // Frame time with training and sampling running, after a one-second warm-up (fonts,
   // shaders, first textures). GAPSCOPE_GUI_MAX_P95_MS relaxes it on an overloaded machine.
