@@ -70,13 +70,7 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   std::string notice;
   {
     const std::string path = (d / "config.json").string();
-    std::ifstream in(path);
-    json j;
-    try {
-      j = json::parse(in);
-    } catch (const std::exception&) {
-      throw std::runtime_error(path + ": invalid JSON");
-    }
+    json j = read_config_json(path);
     if (j.is_object()) {
       std::vector<std::string> assumed;
       if (!j.contains("lr_schedule")) j["lr_schedule"] = "constant", assumed.push_back("lr_schedule=constant");

@@ -241,17 +241,17 @@ Config config_from_json(const json& j, const std::string& where) {
   return c;
 }
 
-Config load_config(const std::string& path) {
+json read_config_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open config file");
-  json j;
   try {
-    j = json::parse(in);
+    return json::parse(in);
   } catch (const json::parse_error& e) {
     throw std::invalid_argument(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
-  return config_from_json(j, path);
 }
+
+Config load_config(const std::string& path) { return config_from_json(read_config_json(path), path); }
 
 void save_config(const Config& c, const std::string& path) {
   std::ofstream out(path);

@@ -73,7 +73,7 @@ struct Config {
   double sample_eps = 1e-4;
   std::string ode_method = "euler";  // euler|heun|rk4
 
-  int dim() const;
+  int dim() const;  // dimension of the data (1 for mixture1d / 1-column CSV ...)
   // The learning-rate stages of lr_schedule over [0, iterations); the last stage extends
   // past `iterations` (a resumed run continues in it). "constant": one stage at lr.
   struct LrStage {
@@ -82,7 +82,7 @@ struct Config {
   };
   std::vector<LrStage> lr_stages() const;
   std::size_t lr_stage_at(int64_t iteration) const;  // index into lr_stages() of 0-based iteration
-  static std::size_t lr_stage_at(const std::vector<LrStage>& stages, int64_t iteration);  // dimension of the data (1 for mixture1d / 1-column CSV ...)
+  static std::size_t lr_stage_at(const std::vector<LrStage>& stages, int64_t iteration);
   void validate() const;  // throws std::invalid_argument naming key and value
 };
 
@@ -91,6 +91,9 @@ nlohmann::json to_json(const Config& c);
 // (a file name) prefixes the message.
 Config config_from_json(const nlohmann::json& j, const std::string& where = "config");
 Config load_config(const std::string& path);
+// The JSON of a config file, not yet validated (a checkpoint fills keys older files lack);
+// an unreadable file or invalid JSON throws naming the path.
+nlohmann::json read_config_json(const std::string& path);
 void save_config(const Config& c, const std::string& path);
 // "key=value"; value parsed as JSON when it parses (numbers, lists), else as a string.
 // Several are applied together and validated once, so "dataset=csv" may precede "data_csv=...".
