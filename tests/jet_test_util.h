@@ -3,7 +3,7 @@
 // (test_residual, test_fused_potential).
 #include <torch/types.h>
 
-#include "sde.h"
+#include "core/sde.h"
 
 namespace gapscope::testing {
 

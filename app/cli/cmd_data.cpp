@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "config.h"
-#include "data.h"
+#include "core/config.h"
+#include "core/data.h"
 
 namespace gapscope::cli {
 namespace {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "config.h"
-#include "evaluate.h"
-#include "train.h"
+#include "core/config.h"
+#include "study/evaluate.h"
+#include "train/train.h"
 
 namespace gapscope::cli {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "commands.h"
 #include "progress.h"
-#include "reproduce.h"
+#include "study/reproduce.h"
 
 namespace gapscope::cli {
 namespace {

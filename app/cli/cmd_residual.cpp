@@ -11,10 +11,10 @@
 #include <stdexcept>
 
 #include "commands.h"
-#include "config.h"
-#include "residual_field.h"
-#include "sde.h"
-#include "train.h"
+#include "core/config.h"
+#include "sample/residual_field.h"
+#include "core/sde.h"
+#include "train/train.h"
 
 namespace gapscope::cli {
 namespace {

@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "commands.h"
-#include "config.h"
-#include "sample.h"
-#include "train.h"
+#include "core/config.h"
+#include "sample/sample.h"
+#include "train/train.h"
 
 namespace gapscope::cli {
 namespace {

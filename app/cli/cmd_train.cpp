@@ -6,10 +6,10 @@
 #include <iostream>
 
 #include "commands.h"
-#include "config.h"
-#include "lambda_schedule.h"
+#include "core/config.h"
+#include "train/lambda_schedule.h"
 #include "progress.h"
-#include "train.h"
+#include "train/train.h"
 
 namespace gapscope::cli {
 namespace {

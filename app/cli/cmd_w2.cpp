@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "points.h"
-#include "transport.h"
+#include "core/points.h"
+#include "transport/transport.h"
 
 namespace gapscope::cli {
 namespace {

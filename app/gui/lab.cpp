@@ -14,8 +14,8 @@
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
-#include "export.h"
-#include "points.h"
+#include "io/export.h"
+#include "core/points.h"
 
 namespace gapscope::gui {
 namespace fs = std::filesystem;

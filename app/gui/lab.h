@@ -13,11 +13,11 @@
 
 #include <imgui.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "jobs.h"
 #include "plot_widget.h"
 #include "renderer.h"
-#include "train.h"
+#include "train/train.h"
 #include "worker.h"
 
 namespace gapscope::gui {

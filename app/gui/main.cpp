@@ -23,9 +23,9 @@
 #include <imgui.h>
 #include <nlohmann/json.hpp>
 
-#include "export.h"
+#include "io/export.h"
 #include "lab.h"
-#include "lambda_schedule.h"
+#include "train/lambda_schedule.h"
 #include "renderer.h"
 #include "worker.h"
 

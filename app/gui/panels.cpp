@@ -509,7 +509,7 @@ void Lab::panel_plots() {
   ImGui::Checkbox("log y##w2", &w2_log_);
   help_marker(kTipW2);
   ImGui::SameLine();
-  ImGui::TextDisabled("  %s", w2_metric_name(sampler_ui_.metric));
+  ImGui::TextDisabled("  %s", w2_metric_label(gui::w2_spec(sampler_ui_, 0)).c_str());
   {
     const ImVec2 p0 = ImGui::GetCursorScreenPos();
     plot("##w2", p0, ImGui::GetContentRegionAvail(), w2_series(), w2_spec());

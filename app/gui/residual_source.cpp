@@ -5,7 +5,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "residual_field.h"
+#include "sample/residual_field.h"
 
 namespace gapscope::gui {
 namespace {

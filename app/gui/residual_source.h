@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "sde.h"
-#include "snapshot.h"
+#include "core/sde.h"
+#include "core/snapshot.h"
 
 namespace gapscope::gui {
 

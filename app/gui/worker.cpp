@@ -5,9 +5,9 @@
 #include <cmath>
 #include <random>
 
-#include "data.h"
-#include "train.h"
-#include "transport.h"
+#include "core/data.h"
+#include "train/train.h"
+#include "transport/w2_triple.h"
 
 namespace gapscope::gui {
 namespace {
@@ -17,44 +17,15 @@ double now_s() { return std::chrono::duration<double>(Clock::now().time_since_ep
 
 constexpr std::size_t kMaxFrames = 160;
 
-// Rows with a NaN/inf coordinate are dropped: a diverging network must not stop the lab.
-Points finite_rows(const Points& p) {
-  Points out(p.d, 0);
-  out.v.reserve(p.v.size());
-  for (std::size_t i = 0; i < p.n(); ++i) {
-    const float* r = p.row(i);
-    bool ok = true;
-    for (int k = 0; k < p.d; ++k) ok = ok && std::isfinite(r[k]);
-    if (ok) out.v.insert(out.v.end(), r, r + p.d);
-  }
-  return out;
-}
-
-double w2_between(const Points& a0, const Points& b0, const SamplerSettings& s, uint64_t seed) {
-  const Points a = finite_rows(a0), b = finite_rows(b0);
-  if (a.n() == 0 || b.n() == 0) return NAN;
-  switch (s.metric) {
-    case W2Metric::Grid:
-      return w2_grid(a, b, GridMetric{64, kMetricBox});
-    case W2Metric::Sliced:
-      return a.d == 1 ? w2_1d(a, b) : w2_sliced(a, b, 64, seed);
-    case W2Metric::Exact:
-    default: {
-      const std::size_t m = static_cast<std::size_t>(std::max(10, s.w2_max_points));
-      return w2_exact(head(a, m), head(b, m));
-    }
-  }
-}
-
 }  // namespace
 
-const char* w2_metric_name(W2Metric m) {
-  switch (m) {
-    case W2Metric::Exact: return "exact (network simplex)";
-    case W2Metric::Grid: return "grid 64x64 on [-4,4]^2 (paper)";
-    case W2Metric::Sliced: return "sliced, 64 directions (estimate)";
-  }
-  return "?";
+W2Spec w2_spec(const SamplerSettings& s, uint64_t seed) {
+  W2Spec w;
+  w.metric = s.metric;
+  w.grid = GridMetric{64, kMetricBox};
+  w.max_points = static_cast<std::size_t>(std::max(10, s.w2_max_points));
+  w.seed = seed;
+  return w;
 }
 
 Worker::Worker() : w2_(std::make_shared<std::vector<W2Row>>()) { thread_ = std::thread([this] { loop(); }); }
@@ -266,9 +237,10 @@ void Worker::run_pass(uint64_t epoch) {
   row.lambda = tr->knobs().lambda.load();
   const Points& po = *pass->ode.back();
   const Points& ps = *pass->sde.back();
-  row.ode_sde = w2_between(po, ps, ss, id);
-  row.ode_data = w2_between(po, *pass->data, ss, id + 1);
-  row.sde_data = w2_between(ps, *pass->data, ss, id + 2);
+  const W2Triple w2 = w2_triple(po, ps, *pass->data, w2_spec(ss, id));
+  row.ode_sde = w2.ode_sde;
+  row.ode_data = w2.ode_data;
+  row.sde_data = w2.sde_data;
   row.outside_ode = outside_share(po, kMetricBox);
   row.outside_sde = outside_share(ps, kMetricBox);
   row.ms = std::chrono::duration<double, std::milli>(Clock::now() - w0).count();

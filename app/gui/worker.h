@@ -14,11 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "config.h"
-#include "points.h"
+#include "core/config.h"
+#include "core/points.h"
 #include "residual_source.h"
-#include "sample.h"
-#include "sde.h"
+#include "sample/sample.h"
+#include "core/sde.h"
+#include "transport/w2_triple.h"
 
 namespace gapscope {
 class Trainer;
@@ -51,8 +52,6 @@ struct Pass {
 };
 using PassPtr = std::shared_ptr<const Pass>;
 
-enum class W2Metric { Exact, Grid, Sliced };
-const char* w2_metric_name(W2Metric m);
 
 struct W2Row {
   int64_t iteration = 0;
@@ -64,6 +63,10 @@ struct W2Row {
   double outside_ode = NAN, outside_sde = NAN;
 };
 constexpr double kMetricBox = 4.0;  // the paper's grid metric: 64 x 64 nodes on [-4, 4]^2
+
+struct SamplerSettings;
+// The lab's W2 metric settings as the engine's one W2 spec (sliced directions from seed).
+W2Spec w2_spec(const SamplerSettings& s, uint64_t seed);
 
 struct SamplerSettings {
   OdeScheme scheme = OdeScheme::Euler;

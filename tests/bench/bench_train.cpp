@@ -7,10 +7,10 @@
 
 #include <cstdlib>
 
-#include "config.h"
-#include "sample.h"
-#include "sde.h"
-#include "train.h"
+#include "core/config.h"
+#include "sample/sample.h"
+#include "core/sde.h"
+#include "train/train.h"
 
 using namespace gapscope;
 

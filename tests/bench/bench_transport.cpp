@@ -8,8 +8,8 @@
 #include <cmath>
 #include <random>
 
-#include "points.h"
-#include "transport.h"
+#include "core/points.h"
+#include "transport/transport.h"
 
 namespace {
 

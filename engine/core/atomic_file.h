@@ -1,0 +1,14 @@
+#pragma once
+// Every file gapscope writes goes through here: the bytes go to a temporary file beside
+// the target, are flushed, checked, fsynced and renamed over it, and the directory is
+// fsynced, so a reader sees the old file or the new one — never a half-written one — and
+// a failure (disk full, read-only folder, vanished folder) throws naming the file and
+// leaves whatever was there before.
+#include <string>
+
+namespace gapscope {
+
+// Throws std::runtime_error "PATH: why" on any failure; the temporary file is removed.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+}  // namespace gapscope

@@ -1,0 +1,126 @@
+#include "core/points.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace gapscope {
+namespace {
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : line) {
+    if (c == ',' || c == ';' || c == '\t') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+bool parse_float(const std::string& s, float& out) {
+  std::size_t b = s.find_first_not_of(" \t");
+  std::size_t e = s.find_last_not_of(" \t");
+  if (b == std::string::npos) return false;
+  std::string t = s.substr(b, e - b + 1);
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || errno == ERANGE) return false;
+  out = static_cast<float>(v);
+  return true;
+}
+
+}  // namespace
+
+Points head(const Points& p, std::size_t n) {
+  if (n >= p.n()) return p;
+  Points q(p.d, n);
+  std::copy(p.v.begin(), p.v.begin() + static_cast<std::ptrdiff_t>(n * p.d), q.v.begin());
+  return q;
+}
+
+double outside_share(const Points& p, double box) {
+  const std::size_t n = p.n();
+  if (n == 0) return 0.0;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* r = p.row(i);
+    for (int k = 0; k < p.d; ++k)
+      if (!(std::abs(r[k]) <= box)) {  // NaN fails the comparison: outside
+        ++out;
+        break;
+      }
+  }
+  return static_cast<double>(out) / static_cast<double>(n);
+}
+
+Points read_points_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open for reading");
+  Points p;
+  p.d = 0;
+  std::string line;
+  std::size_t lineno = 0;
+  bool first_content = true;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto fields = split_fields(line);
+    std::vector<float> vals(fields.size());
+    bool numeric = true;
+    for (std::size_t k = 0; k < fields.size(); ++k) numeric = numeric && parse_float(fields[k], vals[k]);
+    if (first_content) {
+      first_content = false;
+      if (!numeric) {  // header row
+        p.d = static_cast<int>(fields.size());
+        continue;
+      }
+    }
+    if (p.d == 0) p.d = static_cast<int>(fields.size());
+    if (static_cast<int>(fields.size()) != p.d)
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(p.d) +
+                               " columns, got " + std::to_string(fields.size()));
+    if (!numeric)
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected numbers, got '" + line + "'");
+    for (float v : vals) {
+      if (!std::isfinite(v))
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": non-finite value in '" + line + "'");
+      p.v.push_back(v);
+    }
+  }
+  if (p.n() == 0) throw std::runtime_error(path + ": no data rows");
+  return p;
+}
+
+void write_points_csv(const std::string& path, const Points& p) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  if (p.d == 1) {
+    out << "x\n";
+  } else if (p.d == 2) {
+    out << "x,y\n";
+  } else {
+    for (int k = 0; k < p.d; ++k) out << (k ? ",x" : "x") << (k + 1);
+    out << "\n";
+  }
+  char buf[32];
+  for (std::size_t i = 0; i < p.n(); ++i) {
+    for (int k = 0; k < p.d; ++k) {
+      std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(p.row(i)[k]));
+      out << (k ? "," : "") << buf;
+    }
+    out << "\n";
+  }
+  if (!out) throw std::runtime_error(path + ": write failed");
+}
+
+}  // namespace gapscope

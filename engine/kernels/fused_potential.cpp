@@ -1,0 +1,383 @@
+#include "kernels/fused_potential.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "kernels/activation.h"
+#include "kernels/gemm.h"
+#include "kernels/jet_blocks.h"
+
+namespace gapscope {
+namespace {
+
+using jet::Plan;
+
+// Rows per block. FP blocks carry 5 jet blocks per layer (d = 2): 64 rows keep a
+// block's whole tape (~0.9 MB for 80-wide layers) inside a 1 MB L2.
+constexpr int64_t kTrainRows = 64;
+constexpr int64_t kScoreRows = 256;
+
+// Weights prepared once per call: transposes for the forward GEMMs (B operand in x out).
+struct Net {
+  const PotentialWeights& w;
+  int L, H, d, in0;
+  float iv;  // 1 / prior_var, 0 without the prior offset: u = NN - iv |x|^2 / 2
+  std::vector<std::vector<float>> WT;
+  std::vector<float> W0x;  // the x columns of W0, transposed: d x H
+  explicit Net(const PotentialWeights& pw) : w(pw) {
+    const ModelSpec& s = pw.spec;
+    L = s.layers, H = s.hidden, d = s.d, in0 = s.in_dim();
+    iv = s.prior_var > 0 ? static_cast<float>(1.0 / s.prior_var) : 0.f;
+    if (static_cast<int>(pw.W.size()) != L + 1) throw std::invalid_argument("fused: weight list does not match spec");
+    for (int l = 0; l < L; ++l) {
+      const int in = l == 0 ? in0 : H;
+      std::vector<float> t(static_cast<std::size_t>(in) * H);
+      for (int o = 0; o < H; ++o)
+        for (int i = 0; i < in; ++i) t[static_cast<std::size_t>(i) * H + o] = pw.W[l][o * in + i];
+      WT.push_back(std::move(t));
+    }
+    W0x.resize(static_cast<std::size_t>(d) * H);
+    for (int i = 0; i < d; ++i)
+      for (int o = 0; o < H; ++o) W0x[static_cast<std::size_t>(i) * H + o] = pw.W[0][o * in0 + 1 + i];
+  }
+  int in(int l) const { return l == 0 ? in0 : H; }
+};
+
+// One thread's buffers, reused across calls (the ATen/OpenMP threads persist).
+struct Workspace {
+  std::vector<float> z0, Y, Yb, Zb, Hb, w0;
+  std::vector<std::vector<float>> Z, Hs, D1, D2, D3;
+  void reserve(const Net& net, const Plan& p, int64_t rows) {
+    const std::size_t B = p.B(), H = net.H, m = rows;
+    z0.resize(m * net.in0);
+    Y.resize(B * m), Yb.resize(B * m);
+    Zb.resize(B * m * H), Hb.resize(B * m * H);
+    Z.resize(net.L), Hs.resize(net.L), D1.resize(net.L), D2.resize(net.L), D3.resize(net.L);
+    for (int l = 0; l < net.L; ++l) {
+      Z[l].resize(B * m * H), Hs[l].resize(B * m * H);
+      D1[l].resize(m * H), D2[l].resize(m * H), D3[l].resize(m * H);
+    }
+    // Layer 0's tangents are constant: the W0 columns of the tangent directions.
+    w0.resize(static_cast<std::size_t>(p.K()) * H);
+    for (int k = 0; k < p.K(); ++k)
+      for (int o = 0; o < net.H; ++o) w0[k * H + o] = net.w.W[0][o * net.in0 + p.dirs[k]];
+  }
+};
+Workspace& workspace() {
+  thread_local Workspace ws;
+  return ws;
+}
+
+// Dot product in 16 partial sums: vectorises without reassociation (a plain sum is
+// one serial chain of FMA latencies, 80 x 4 cycles per row of the output layer).
+inline float dot(const float* a, const float* b, int64_t n) {
+  float acc[16] = {};
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += a[k + j] * b[k + j];
+  float s = 0;
+  for (; k < n; ++k) s += a[k] * b[k];
+  for (int j = 0; j < 16; ++j) s += acc[j];
+  return s;
+}
+
+// The per-block kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
+// run time; flatten inlines the jet loops (jet_blocks.h) so they get the wide vectors too.
+#define GAPSCOPE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default"), flatten))
+
+// Forward jets of m points through all layers; Y (B*m) holds the output blocks.
+// D3 is only needed by the reverse pass of second-order blocks.
+GAPSCOPE_VECTOR_CLONES void forward(const Net& net, const Plan& p, Workspace& ws, int64_t m, const float* t, const float* x) {
+  const int64_t H = net.H, B = p.B(), d = net.d, in0 = net.in0;
+  for (int64_t r = 0; r < m; ++r) {
+    ws.z0[r * in0] = t[r];
+    for (int64_t i = 0; i < d; ++i) ws.z0[r * in0 + 1 + i] = x[r * d + i];
+  }
+  for (int l = 0; l < net.L; ++l) {
+    const float* S = l == 0 ? ws.z0.data() : ws.Z[l - 1].data();
+    const int64_t rows = l == 0 ? m : B * m;
+    float* Hs = ws.Hs[l].data();
+    // the bias enters the value block only
+    gemm(m, H, net.in(l), rows_of(S, net.in(l)), net.WT[l].data(), H, Hs, H, false, {net.w.b[l]});
+    gemm(rows - m, H, net.in(l), rows_of(S + m * net.in(l), net.in(l)), net.WT[l].data(), H, Hs + m * H, H, false);
+    float *D1 = ws.D1[l].data(), *D2 = ws.D2[l].data();
+    activation_jet(net.w.spec, m * H, Hs, ws.Z[l].data(), D1, D2, p.Q() ? ws.D3[l].data() : nullptr);
+    jet::activate_blocks<float>(p, m, H, l == 0 ? nullptr : Hs, ws.w0.data(), D1, D2, ws.Z[l].data(), 0, m);
+  }
+  const float* wo = net.w.W[net.L];
+  const float* ZL = ws.Z[net.L - 1].data();
+  for (int64_t r = 0; r < B * m; ++r) ws.Y[r] = dot(ZL + r * H, wo, H) + (r < m ? net.w.b[net.L][0] : 0.f);
+}
+
+// Reverse pass from the output adjoint Yb: parameter gradients added into g (flat:
+// W0, b0, W1, b1, ... at offsets off[2l], off[2l+1]).
+GAPSCOPE_VECTOR_CLONES void backward(const Net& net, const Plan& p, Workspace& ws, int64_t m, float* g, const std::vector<int64_t>& off) {
+  const int64_t H = net.H, B = p.B(), rows = B * m, in0 = net.in0;
+  const int L = net.L;
+  {
+    float* gW = g + off[2 * L];
+    const float* ZL = ws.Z[L - 1].data();
+    const float* wo = net.w.W[L];
+    float gb = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float yb = ws.Yb[r];
+      if (r < m) gb += yb;
+      float* zb = ws.Zb.data() + r * H;
+      for (int64_t o = 0; o < H; ++o) {
+        gW[o] += yb * ZL[r * H + o];
+        zb[o] = yb * wo[o];
+      }
+    }
+    g[off[2 * L + 1]] += gb;
+  }
+  for (int l = L - 1; l >= 0; --l) {
+    float* Hb = ws.Hb.data();
+    jet::activate_backward<float>(p, m, H, l == 0 ? nullptr : ws.Hs[l].data(), ws.w0.data(), ws.D1[l].data(),
+                                  ws.D2[l].data(), ws.D3[l].data(), ws.Zb.data(), Hb, 0, m);
+    float* gb = g + off[2 * l + 1];
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t o = 0; o < H; ++o) gb[o] += Hb[r * H + o];
+    float* gW = g + off[2 * l];
+    if (l > 0) {
+      // dW (out x in) += Hb^T S over all jet rows; the input's adjoint Zb = Hb W.
+      gemm(H, H, rows, transposed(Hb, H), ws.Z[l - 1].data(), H, gW, H, true);
+      gemm(rows, H, H, rows_of(Hb, H), net.w.W[l], H, ws.Zb.data(), H, false);
+    } else {
+      gemm(H, in0, m, transposed(Hb, H), ws.z0.data(), in0, gW, in0, true);
+      // tangent k entered layer 0 as the constant column W0[:, dirs[k]]
+      for (int k = 0; k < p.K(); ++k) {
+        const float* hk = Hb + (1 + k) * m * H;
+        for (int64_t r = 0; r < m; ++r)
+          for (int64_t o = 0; o < H; ++o) gW[o * in0 + p.dirs[k]] += hk[r * H + o];
+      }
+    }
+  }
+}
+
+// grad_x u for one block of m points.
+GAPSCOPE_VECTOR_CLONES void score_block(const Net& net, Workspace& ws, int64_t m, const float* t, const float* x,
+                                        float* out) {
+  const PotentialWeights& w = net.w;
+  const int64_t H = net.H, d = net.d, in0 = net.in0;
+  // Forward keeping act'(h) only, then the reverse pass
+  // grad_z u = W0^T (D1_0 * W1^T (D1_1 * ... (D1_{L-1} * w_out))): two GEMMs per
+  // hidden layer, where forward tangents would need d + 1.
+  for (int64_t r = 0; r < m; ++r) {
+    ws.z0[r * in0] = t[r];
+    for (int64_t i = 0; i < d; ++i) ws.z0[r * in0 + 1 + i] = x[r * d + i];
+  }
+  for (int l = 0; l < net.L; ++l) {
+    const float* S = l == 0 ? ws.z0.data() : ws.Z[l - 1].data();
+    float* Hs = ws.Hs[l].data();
+    gemm(m, H, net.in(l), rows_of(S, net.in(l)), net.WT[l].data(), H, Hs, H, false, {w.b[l]});
+    // the last layer's value only feeds u, which the score does not need
+    activation_jet(w.spec, m * H, Hs, l + 1 < net.L ? ws.Z[l].data() : nullptr, ws.D1[l].data(), nullptr, nullptr);
+  }
+  float *delta = ws.Zb.data(), *tmp = ws.Hb.data();
+  const float* wo = w.W[net.L];
+  const float* D = ws.D1[net.L - 1].data();
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < H; ++o) delta[r * H + o] = D[r * H + o] * wo[o];
+  for (int l = net.L - 1; l > 0; --l) {
+    gemm(m, H, H, rows_of(delta, H), w.W[l], H, tmp, H, false, {nullptr, ws.D1[l - 1].data(), H});
+    std::swap(delta, tmp);
+  }
+  // grad_x u = delta W0[:, x]: d dot products of length H per row (a GEMM tile would be
+  // nearly empty at N = d).
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t i = 0; i < d; ++i) out[r * d + i] = dot(delta + r * H, net.W0x.data() + i * H, H) - net.iv * x[r * d + i];
+}
+
+// R at row r of a block of m jets laid out u, u_t, u_x1..u_xd, lap u (Plan dt, dx, Laplacian):
+// R = u_t - d a - a x.grad u - g^2/2 (lap u + |grad u|^2). iv: the prior offset's 1 / v
+// (grad u = grad NN - iv x, lap u = lap NN - d iv).
+inline float fp_residual(float a, float g2, const float* x, int d, const float* Y, int64_t m, int64_t r, float iv) {
+  float xg = 0, gg = 0;
+  for (int i = 0; i < d; ++i) {
+    const float ui = Y[(2 + i) * m + r] - iv * x[i];
+    xg += x[i] * ui, gg += ui * ui;
+  }
+  return Y[m + r] - d * a - a * xg - 0.5f * g2 * (Y[(2 + d) * m + r] - d * iv + gg);
+}
+inline float fp_residual(const Sde& sde, float t, const float* x, int d, const float* Y, int64_t m, int64_t r,
+                         float iv) {
+  return fp_residual(static_cast<float>(sde.drift_rate(t)), static_cast<float>(sde.diffusion2(t)), x, d, Y, m, r, iv);
+}
+
+struct Accumulators {
+  std::vector<std::vector<float>> grad;  // per thread, flat
+  std::vector<double> loss;              // per thread
+};
+
+// Row blocks of `rows` points spread over the ATen threads, each block handed with its
+// thread's workspace (sized for plan p): f(ws, r0, m) for the points [r0, r0 + m).
+template <class F>
+void for_each_block(const Net& net, const Plan& p, int64_t n, int64_t rows, F&& f) {
+  if (n <= 0) return;
+  at::parallel_for(0, (n + rows - 1) / rows, 1, [&](int64_t b0, int64_t b1) {
+    Workspace& ws = workspace();
+    ws.reserve(net, p, rows);
+    for (int64_t b = b0; b < b1; ++b) f(ws, b * rows, std::min(rows, n - b * rows));
+  });
+}
+
+// Runs forward -> point loss -> backward over all n points in row blocks. point_loss(r0,
+// m, Y, Yb) returns the block's loss sum and writes the output adjoint.
+template <class PointLoss>
+void run_blocks(const Net& net, const Plan& p, int64_t n, const float* t, const float* x, PointLoss&& point_loss,
+                Accumulators& acc, const std::vector<int64_t>& off) {
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    const std::size_t tid = std::min<std::size_t>(at::get_thread_num(), acc.grad.size() - 1);
+    forward(net, p, ws, m, t + r0, x + r0 * net.d);
+    acc.loss[tid] += point_loss(r0, m, ws.Y.data(), ws.Yb.data());
+    backward(net, p, ws, m, acc.grad[tid].data(), off);
+  });
+}
+
+double reduce(std::vector<double>& v) {
+  double s = 0;
+  for (double& e : v) s += e, e = 0;
+  return s;
+}
+
+}  // namespace
+
+PotentialWeights PotentialWeights::of(const WeightSnapshot& s) {
+  PotentialWeights w;
+  w.spec = s.spec;
+  for (std::size_t l = 0; l < s.weights.size(); ++l) {
+    w.W.push_back(s.weights[l].data());
+    w.b.push_back(s.biases[l].data());
+  }
+  return w;
+}
+
+bool fused_potential_supported(const ModelSpec& spec) {
+  return spec.potential && spec.layers >= 1 && spec.in_dim() <= jet::kMaxTangents;
+}
+
+void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out) {
+  const Net net(w);
+  const int64_t d = net.d;
+  for_each_block(net, Plan{}, n, kScoreRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    score_block(net, ws, m, t + r0, x + r0 * d, out + r0 * d);
+  });
+}
+
+void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, const float* t, const float* x,
+                        float* out) {
+  const Net net(w);
+  const int d = net.d;
+  const Plan p = jet::make_plan(true, true, jet::Second::Laplacian, d);
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    forward(net, p, ws, m, t + r0, x + r0 * d);
+    const float* Y = ws.Y.data();
+    for (int64_t r = 0; r < m; ++r) out[r0 + r] = fp_residual(sde, t[r0 + r], x + (r0 + r) * d, d, Y, m, r, net.iv);
+  });
+}
+
+LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
+                              const LossWeights& weights, std::vector<std::vector<float>>& grad) {
+  if (!fused_potential_supported(w.spec)) throw std::invalid_argument("fused: not a potential network");
+  const Net net(w);
+  const int d = net.d;
+  std::vector<int64_t> off;
+  int64_t total = 0;
+  for (int l = 0; l <= net.L; ++l) {
+    const int64_t out = l == net.L ? 1 : net.H;
+    off.push_back(total), total += out * net.in(l);
+    off.push_back(total), total += out;
+  }
+  Accumulators acc;
+  const int nt = std::max(1, at::get_num_threads());
+  acc.grad.assign(nt, std::vector<float>(total, 0.f));
+  acc.loss.assign(nt, 0.0);
+  LossParts parts;
+
+  // DSM: s = grad_x u against -z / sigma; mean over points and coordinates.
+  {
+    const int64_t n = dsm.n;
+    std::vector<float> xt(n * d), inv_sigma(n);
+    for (int64_t r = 0; r < n; ++r) {
+      const float m = static_cast<float>(sde.mean_coef(dsm.t[r])), s = static_cast<float>(sde.marginal_std(dsm.t[r]));
+      inv_sigma[r] = 1.f / s;
+      for (int i = 0; i < d; ++i) xt[r * d + i] = dsm.x0[r * d + i] * m + s * dsm.z[r * d + i];
+    }
+    const Plan p = jet::make_plan(false, true, jet::Second::None, d);
+    const float scale = static_cast<float>(1.0 / (static_cast<double>(n) * d));
+    run_blocks(net, p, n, dsm.t, xt.data(), [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
+      double sum = 0;
+      for (int64_t r = 0; r < m; ++r) {
+        Yb[r] = 0;
+        for (int i = 0; i < d; ++i) {
+          const float e = Y[(1 + i) * m + r] - net.iv * xt[(r0 + r) * d + i] + dsm.z[(r0 + r) * d + i] * inv_sigma[r0 + r];
+          sum += static_cast<double>(e) * e;
+          Yb[(1 + i) * m + r] = 2.f * e * scale;
+        }
+      }
+      return sum;
+    }, acc, off);
+    parts.dsm = reduce(acc.loss) / (static_cast<double>(n) * d);
+  }
+
+  if (fp && weights.lambda != 0 && fp->n > 0) {
+    const double lambda = weights.lambda;
+    const int64_t n = fp->n;
+    std::vector<float> a(n), g2(n);
+    for (int64_t r = 0; r < n; ++r) a[r] = static_cast<float>(sde.drift_rate(fp->t[r])), g2[r] = static_cast<float>(sde.diffusion2(fp->t[r]));
+    const Plan p = jet::make_plan(true, true, jet::Second::Laplacian, d);
+    const float scale = static_cast<float>(lambda / static_cast<double>(n));
+    run_blocks(net, p, n, fp->t, fp->x, [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
+      double sum = 0;
+      for (int64_t r = 0; r < m; ++r) {
+        const float ar = a[r0 + r], g = g2[r0 + r];
+        const float* xr = fp->x + (r0 + r) * d;
+        const float R = fp_residual(ar, g, xr, d, Y, m, r, net.iv);
+        sum += static_cast<double>(R) * R;
+        const float c = 2.f * R * scale;
+        Yb[r] = 0;
+        Yb[m + r] = c;
+        for (int i = 0; i < d; ++i) Yb[(2 + i) * m + r] = c * (-ar * xr[i] - g * (Y[(2 + i) * m + r] - net.iv * xr[i]));
+        Yb[(2 + d) * m + r] = -0.5f * g * c;
+      }
+      return sum;
+    }, acc, off);
+    parts.fp = reduce(acc.loss) / static_cast<double>(n);
+  }
+
+  // Boundary: mean over face points of softplus(u)^2, d/du = 2 softplus(u) sigmoid(u).
+  if (fp && weights.boundary != 0 && fp->nb > 0) {
+    const Plan value_only;
+    const float sb = static_cast<float>(weights.boundary / static_cast<double>(fp->nb));
+    run_blocks(net, value_only, fp->nb, fp->tb, fp->xb, [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
+      double sum = 0;
+      for (int64_t r = 0; r < m; ++r) {
+        double x2 = 0;
+        for (int i = 0; i < d; ++i) x2 += static_cast<double>(fp->xb[(r0 + r) * d + i]) * fp->xb[(r0 + r) * d + i];
+        const double u = Y[r] - 0.5 * net.iv * x2, sp = std::max(u, 0.0) + std::log1p(std::exp(-std::abs(u)));
+        const double sig = u >= 0 ? 1.0 / (1.0 + std::exp(-u)) : std::exp(u) / (1.0 + std::exp(u));
+        sum += sp * sp;
+        Yb[r] = static_cast<float>(2.0 * sp * sig) * sb;
+      }
+      return sum;
+    }, acc, off);
+    parts.bc = reduce(acc.loss) / static_cast<double>(fp->nb);
+  }
+
+  // Thread partial sums, added in thread order.
+  grad.assign(2 * (net.L + 1), {});
+  for (int l = 0; l <= net.L; ++l)
+    for (int k = 0; k < 2; ++k) {
+      const int64_t lo = off[2 * l + k], hi = 2 * l + k + 1 < static_cast<int>(off.size()) ? off[2 * l + k + 1] : total;
+      auto& gi = grad[2 * l + k];
+      gi.assign(hi - lo, 0.f);
+      for (auto& tg : acc.grad)
+        for (int64_t i = lo; i < hi; ++i) gi[i - lo] += tg[i];
+    }
+  return parts;
+}
+
+}  // namespace gapscope

@@ -1,0 +1,112 @@
+#include "kernels/gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace gapscope {
+namespace {
+
+// MR rows x NV 16-wide vectors of C live in registers for the whole K loop; B's row k
+// is loaded once per k and reused for the MR rows. MR = 4, NV = 5 (80 columns) uses
+// 20 accumulators + 5 B vectors of the 32 zmm registers.
+template <int MR, int NV>
+__attribute__((target("avx512f"))) void tile_avx512(int64_t K, MatA A, const float* B, int64_t ldb, float* C,
+                                                    int64_t ldc, __mmask16 last, bool accumulate, Epilogue e) {
+  auto mask = [last](int j) { return j == NV - 1 ? last : static_cast<__mmask16>(0xFFFF); };
+  __m512 c[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j)
+      c[i][j] = accumulate ? _mm512_maskz_loadu_ps(mask(j), C + i * ldc + 16 * j)
+                : e.bias   ? _mm512_maskz_loadu_ps(mask(j), e.bias + 16 * j)
+                           : _mm512_setzero_ps();
+  if (accumulate && e.bias)
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) c[i][j] = _mm512_add_ps(c[i][j], _mm512_maskz_loadu_ps(mask(j), e.bias + 16 * j));
+  const float* a = A.p;
+  for (int64_t k = 0; k < K; ++k, a += A.col_stride, B += ldb) {
+    __m512 b[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV - 1; ++j) b[j] = _mm512_loadu_ps(B + 16 * j);
+    b[NV - 1] = _mm512_maskz_loadu_ps(last, B + 16 * (NV - 1));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i * A.row_stride]);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) c[i][j] = _mm512_fmadd_ps(ai, b[j], c[i][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      __m512 v = c[i][j];
+      if (e.scale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mask(j), e.scale + i * e.ld_scale + 16 * j));
+      _mm512_mask_storeu_ps(C + i * ldc + 16 * j, mask(j), v);
+    }
+}
+
+using TileFn = void (*)(int64_t, MatA, const float*, int64_t, float*, int64_t, __mmask16, bool, Epilogue);
+constexpr int kMR = 4, kNV = 5;
+
+__attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_t K, MatA A, const float* B,
+                                                    int64_t ldb, float* C, int64_t ldc, bool accumulate,
+                                                    const Epilogue& e) {
+  static const TileFn table[kMR][kNV] = {
+      {&tile_avx512<1, 1>, &tile_avx512<1, 2>, &tile_avx512<1, 3>, &tile_avx512<1, 4>, &tile_avx512<1, 5>},
+      {&tile_avx512<2, 1>, &tile_avx512<2, 2>, &tile_avx512<2, 3>, &tile_avx512<2, 4>, &tile_avx512<2, 5>},
+      {&tile_avx512<3, 1>, &tile_avx512<3, 2>, &tile_avx512<3, 3>, &tile_avx512<3, 4>, &tile_avx512<3, 5>},
+      {&tile_avx512<4, 1>, &tile_avx512<4, 2>, &tile_avx512<4, 3>, &tile_avx512<4, 4>, &tile_avx512<4, 5>}};
+  // Column panels outermost: a panel of B (K x 80) stays in L1 while all row tiles pass.
+  for (int64_t j0 = 0; j0 < N; j0 += 16 * kNV) {
+    const int64_t w = std::min<int64_t>(16 * kNV, N - j0);
+    const int nv = static_cast<int>((w + 15) / 16);
+    const int rem = static_cast<int>(w - 16 * (nv - 1));
+    const __mmask16 last = static_cast<__mmask16>(rem == 16 ? 0xFFFF : (1u << rem) - 1);
+    for (int64_t i0 = 0; i0 < M; i0 += kMR) {
+      const int mr = static_cast<int>(std::min<int64_t>(kMR, M - i0));
+      MatA Ai{A.p + i0 * A.row_stride, A.row_stride, A.col_stride};
+      Epilogue ei{e.bias ? e.bias + j0 : nullptr, e.scale ? e.scale + i0 * e.ld_scale + j0 : nullptr, e.ld_scale};
+      table[mr - 1][nv - 1](K, Ai, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate, ei);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_portable(int64_t M, int64_t N, int64_t K, MatA A, const float* __restrict B, int64_t ldb,
+                   float* __restrict C, int64_t ldc, bool accumulate, const Epilogue& e) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* __restrict c = C + i * ldc;
+    if (!accumulate) std::fill(c, c + N, 0.f);
+    if (e.bias)
+      for (int64_t j = 0; j < N; ++j) c[j] += e.bias[j];
+    for (int64_t k = 0; k < K; ++k) {
+      const float a = A.p[i * A.row_stride + k * A.col_stride];
+      const float* __restrict b = B + k * ldb;
+      for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
+    }
+    if (e.scale)
+      for (int64_t j = 0; j < N; ++j) c[j] *= e.scale[i * e.ld_scale + j];
+  }
+}
+
+bool gemm_uses_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, MatA A, const float* B, int64_t ldb, float* C, int64_t ldc,
+          bool accumulate, const Epilogue& e) {
+  if (M <= 0 || N <= 0) return;
+  if (gemm_uses_avx512() && K > 0)
+    gemm_avx512(M, N, K, A, B, ldb, C, ldc, accumulate, e);
+  else
+    gemm_portable(M, N, K, A, B, ldb, C, ldc, accumulate, e);
+}
+
+}  // namespace gapscope

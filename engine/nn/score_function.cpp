@@ -1,0 +1,65 @@
+#include "nn/score_function.h"
+
+#include <torch/types.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "kernels/fused_potential.h"
+#include "nn/model.h"
+#include "nn/residual.h"
+
+namespace gapscope {
+
+bool runs_fused(const ModelSpec& spec, bool on_cpu, bool float32) {
+  return fused_potential_supported(spec) && on_cpu && float32;
+}
+
+struct ScoreFunction::Torch {
+  explicit Torch(const WeightSnapshot& w) : net(w.spec) { net.load(w); }
+  Network net;
+};
+
+ScoreFunction::ScoreFunction(SnapshotPtr weights) : w_(std::move(weights)) {
+  if (!w_) throw std::invalid_argument("score function: no weights");
+  // Snapshots hold float weights on the host, so the spec alone decides.
+  fused_ = runs_fused(w_->spec);
+  if (!fused_) torch_ = std::make_shared<const Torch>(*w_);
+}
+
+const char* ScoreFunction::path_name() const { return fused_ ? "fused CPU kernels" : "LibTorch jets"; }
+
+void ScoreFunction::score(int64_t n, const float* t, const float* x, float* out) const {
+  if (n <= 0) return;
+  if (fused_) {
+    // The snapshot's float vectors are the weights: no tensors, no copies.
+    potential_score(PotentialWeights::of(*w_), n, t, x, out);
+    return;
+  }
+  const int64_t d = w_->spec.d;
+  auto tt = torch::from_blob(const_cast<float*>(t), {n, 1}, torch::kFloat);
+  auto xt = torch::from_blob(const_cast<float*>(x), {n, d}, torch::kFloat);
+  auto s = torch_->net.score_nograd(tt, xt).to(torch::kFloat).contiguous();
+  std::copy(s.data_ptr<float>(), s.data_ptr<float>() + n * d, out);
+}
+
+void ScoreFunction::residual(const Sde& sde, int64_t n, const float* t, const float* x, float* out) const {
+  if (n <= 0) return;
+  if (fused_) {
+    potential_residual(PotentialWeights::of(*w_), sde, n, t, x, out);
+    return;
+  }
+  const int64_t d = w_->spec.d;
+  auto tt = torch::from_blob(const_cast<float*>(t), {n, 1}, torch::kFloat);
+  auto xt = torch::from_blob(const_cast<float*>(x), {n, d}, torch::kFloat);
+  const int64_t chunk = 8192;  // bounds the jet's memory on big grids
+  for (int64_t i = 0; i < n; i += chunk) {
+    const int64_t m = std::min(chunk, n - i);
+    auto r = network_residual(torch_->net, sde, tt.narrow(0, i, m), xt.narrow(0, i, m));
+    if (!w_->spec.potential) r = r.pow(2).sum(1).sqrt();
+    r = r.reshape({m}).to(torch::kFloat).contiguous();
+    std::copy(r.data_ptr<float>(), r.data_ptr<float>() + m, out + i);
+  }
+}
+
+}  // namespace gapscope

@@ -1,0 +1,632 @@
+#include "study/reproduce.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/data.h"
+#include "study/evaluate.h"
+#include "io/export.h"
+#include "core/points.h"
+#include "train/train.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace gapscope {
+
+// ---- presets ---------------------------------------------------------------------------
+
+ReproduceOptions reproduce_preset(const std::string& name) {
+  ReproduceOptions o;
+  if (name == "paper") {
+    // math.md §5 on a GPU: the paper's batch sizes, 100 000 iterations, 3 000 000 samples,
+    // N = 800 at evaluation.
+    o.iterations = 100000;
+    o.samples = 3000000;
+    o.sample_steps = 800;
+    o.overrides = {"batch_dsm=200000", "batch_collocation=50000"};
+    o.save_every = 5000;
+  } else if (name == "laptop") {
+    // About 25 minutes of 2 CPU cores for the 12 cells (docs/results.md): the paper's CPU
+    // batch sizes (the experiment files' defaults) and its 25/65/10 lr schedule over 3 % of
+    // its iterations.
+    o.iterations = 3000;
+    o.samples = 20000;
+    o.sample_steps = 200;
+    o.overrides = {"residual_stats_every=0"};
+    o.save_every = 1000;
+  } else if (name == "smoke") {
+    // About a minute: the plumbing, not the science.
+    o.datasets = {"blob", "circles2"};
+    o.weights = {0, 1};
+    o.iterations = 150;
+    o.samples = 20000;
+    o.grid = 32;
+    o.sample_steps = 40;
+    o.overrides = {"hidden=32",          "batch_dsm=256",        "batch_collocation=256", "lr_schedule=constant",
+                   "residual_stats_every=0", "sample_refine=2", "sample_refine_factor=5"};
+    o.save_every = 50;
+    o.figure_points = 3000;
+  } else {
+    throw std::invalid_argument("preset '" + name + "': expected paper|laptop|smoke");
+  }
+  return o;
+}
+
+std::string preset_description(const std::string& name) {
+  const ReproduceOptions o = reproduce_preset(name);
+  std::ostringstream s;
+  s << name << ": " << o.datasets.size() << " data sets x " << o.weights.size() << " weights, " << o.iterations
+    << " iterations, " << o.samples << " samples, grid " << o.grid << ", N = " << o.sample_steps;
+  for (const auto& a : o.overrides) s << ", " << a;
+  return s.str();
+}
+
+// ---- plan ------------------------------------------------------------------------------
+
+std::string cell_name(const std::string& dataset, double lambda) { return dataset + "_lambda" + fmt_num(lambda, 6); }
+
+std::vector<CellSpec> plan_cells(const ReproduceOptions& o) {
+  std::vector<CellSpec> v;
+  for (const auto& d : o.datasets)
+    for (double l : o.weights) {
+      CellSpec c;
+      c.index = static_cast<int>(v.size());
+      c.dataset = d;
+      c.lambda = l;
+      c.name = cell_name(d, l);
+      v.push_back(c);
+    }
+  return v;
+}
+
+std::vector<CellSpec> shard_cells(const ReproduceOptions& o) {
+  std::vector<CellSpec> v;
+  for (const auto& c : plan_cells(o))
+    if (c.index % o.shard_count == o.shard_index) v.push_back(c);
+  return v;
+}
+
+void parse_shard(const std::string& s, int& index, int& count) {
+  const auto slash = s.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("");
+    std::size_t a = 0, b = 0;
+    const std::string si = s.substr(0, slash), sn = s.substr(slash + 1);
+    index = std::stoi(si, &a);
+    count = std::stoi(sn, &b);
+    if (a != si.size() || b != sn.size()) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--shard '" + s + "': expected i/n, e.g. 0/4");
+  }
+  if (count < 1 || index < 0 || index >= count)
+    throw std::invalid_argument("--shard '" + s + "': need 0 <= i < n");
+}
+
+// ---- cell results ------------------------------------------------------------------------
+
+json to_json(const CellResult& r) {
+  auto v = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
+  return json{{"dataset", r.dataset},
+              {"lambda", r.lambda},
+              {"w2_ode_sde", v(r.w2_ode_sde)},
+              {"w2_ode_data", v(r.w2_ode_data)},
+              {"w2_sde_data", v(r.w2_sde_data)},
+              {"iterations", r.iterations},
+              {"seconds", r.seconds},
+              {"train_seconds", r.train_seconds},
+              {"eval_seconds", r.eval_seconds},
+              {"samples", r.samples},
+              {"grid_used", r.grid_used},
+              {"grid", r.grid},
+              {"box", r.box},
+              {"steps", r.steps},
+              {"seed", r.seed},
+              {"res_mean_sq", v(r.res_mean_sq)},
+              {"res_mean_abs", v(r.res_mean_abs)},
+              {"res_max_abs", v(r.res_max_abs)},
+              {"outside_ode", v(r.outside_ode)},
+              {"outside_sde", v(r.outside_sde)},
+              {"notes", r.notes}};
+}
+
+CellResult cell_result_from_json(const json& j) {
+  auto num = [&](const char* k) {
+    const auto& x = j.at(k);
+    return x.is_null() ? static_cast<double>(NAN) : x.get<double>();
+  };
+  CellResult r;
+  r.dataset = j.at("dataset").get<std::string>();
+  r.lambda = j.at("lambda").get<double>();
+  r.w2_ode_sde = num("w2_ode_sde");
+  r.w2_ode_data = num("w2_ode_data");
+  r.w2_sde_data = num("w2_sde_data");
+  r.iterations = j.at("iterations").get<int64_t>();
+  r.seconds = j.at("seconds").get<double>();
+  r.train_seconds = j.value("train_seconds", 0.0);
+  r.eval_seconds = j.value("eval_seconds", 0.0);
+  r.samples = j.at("samples").get<std::size_t>();
+  r.grid_used = j.value("grid_used", std::size_t{0});
+  r.grid = j.at("grid").get<int>();
+  r.box = j.at("box").get<double>();
+  r.steps = j.at("steps").get<int>();
+  r.seed = j.value("seed", uint64_t{0});
+  r.res_mean_sq = j.contains("res_mean_sq") ? num("res_mean_sq") : NAN;
+  r.res_mean_abs = j.contains("res_mean_abs") ? num("res_mean_abs") : NAN;
+  r.res_max_abs = j.contains("res_max_abs") ? num("res_max_abs") : NAN;
+  r.outside_ode = j.contains("outside_ode") ? num("outside_ode") : NAN;
+  r.outside_sde = j.contains("outside_sde") ? num("outside_sde") : NAN;
+  if (j.contains("notes")) r.notes = j.at("notes").get<std::vector<std::string>>();
+  return r;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void write_text_atomic(const fs::path& p, const std::string& text) {
+  const fs::path tmp = p.string() + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, p);
+}
+
+std::string experiments_dir(const ReproduceOptions& o) {
+  return o.experiments_dir.empty() ? std::string(GAPSCOPE_SOURCE_DIR) + "/assets/experiments" : o.experiments_dir;
+}
+
+Config cell_config(const ReproduceOptions& o, const CellSpec& s) {
+  const std::string file = experiments_dir(o) + "/" + s.dataset + ".json";
+  if (!fs::exists(file)) throw std::invalid_argument("data set '" + s.dataset + "': no experiment file " + file);
+  Config c = load_config(file);
+  apply_overrides(c, o.overrides);
+  c.lambda = s.lambda;
+  c.iterations = o.iterations;
+  c.seed = o.seed;
+  if (o.sample_steps > 0) {
+    c.sample_steps = o.sample_steps;
+    if (c.sample_refine > c.sample_steps) c.sample_refine = 0;
+  }
+  c.validate();
+  return c;
+}
+
+// Every key but the ones a resume may change.
+json comparable(const Config& c) {
+  json j = to_json(c);
+  for (const char* k : {"iterations", "sample_steps", "sample_refine", "sample_refine_factor", "sample_eps",
+                        "ode_method", "log_every", "residual_stats_every"})
+    j.erase(k);
+  return j;
+}
+
+bool result_matches(const CellResult& r, const ReproduceOptions& o, const Config& c) {
+  return r.iterations == o.iterations && r.samples == o.samples && r.grid == o.grid && r.box == o.box &&
+         r.steps == c.sample_steps && r.seed == o.seed;
+}
+
+std::mutex g_reading;  // CSV reads of the figure are cheap; keep them serial
+
+// Trains (or resumes) and evaluates one cell. Returns true if it was skipped.
+bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvents& ev) {
+  const fs::path dir = fs::path(o.out) / "cells" / s.name;
+  const fs::path ck = dir / "checkpoint";
+  const Config c = cell_config(o, s);
+  auto say = [&](const std::string& w) {
+    if (ev.on_cell) ev.on_cell(s, w);
+  };
+  if (fs::exists(dir / "result.json")) {
+    std::ifstream in(dir / "result.json");
+    CellResult old;
+    bool ok = false;
+    try {
+      old = cell_result_from_json(json::parse(in));
+      ok = true;
+    } catch (const std::exception&) {
+    }
+    if (ok && result_matches(old, o, c)) {
+      say("skip");
+      return true;
+    }
+  }
+  fs::create_directories(dir);
+  const auto t_cell = Clock::now();
+  std::unique_ptr<Trainer> tr;
+  if (fs::exists(ck / "state.json")) {
+    tr = Trainer::load(ck.string());
+    if (comparable(tr->config()) != comparable(c)) {
+      const json a = comparable(tr->config()), b = comparable(c);
+      std::string key;
+      for (auto it = b.begin(); it != b.end(); ++it)
+        if (!a.contains(it.key()) || a.at(it.key()) != it.value()) {
+          key = it.key();
+          break;
+        }
+      throw std::runtime_error("cell " + s.name + ": its checkpoint was trained with another setting (" + key + " = " +
+                               (a.contains(key) ? a.at(key).dump() : "?") + ", now " +
+                               (b.contains(key) ? b.at(key).dump() : "?") + "); use another --out or delete " +
+                               dir.string());
+    }
+    if (tr->iteration() > o.iterations)
+      throw std::runtime_error("cell " + s.name + ": its checkpoint has " + std::to_string(tr->iteration()) +
+                               " iterations, more than the " + std::to_string(o.iterations) +
+                               " asked for; use another --out");
+    say(tr->iteration() < o.iterations ? "resume" : "evaluate");
+  } else {
+    tr = std::make_unique<Trainer>(c);
+    say("start");
+  }
+  const int64_t every = std::max<int64_t>(1, o.save_every);
+  while (tr->iteration() < o.iterations) {
+    const int64_t next = std::min<int64_t>(o.iterations, (tr->iteration() / every + 1) * every);
+    tr->run(next,
+            [&](const Progress& p) {
+              if (ev.on_iteration) ev.on_iteration(s, p.row.iteration, o.iterations);
+            },
+            10);
+    tr->save(ck.string());
+  }
+  double train_seconds = 0;
+  {
+    auto rows = tr->history().rows();
+    if (!rows.empty()) train_seconds = rows.back().seconds;
+  }
+  say("evaluate");
+  EvalOptions eo;
+  eo.n = o.samples;
+  eo.grid = o.grid;
+  eo.box = o.box;
+  eo.steps = -1;  // the cell config's sample_steps
+  eo.seed = o.seed;
+  eo.exact_n = 0;
+  eo.residual_points = 4096;
+  eo.chunk = o.chunk;
+  const auto t_eval = Clock::now();
+  EvalResult e = evaluate(tr->snapshot(), c, eo, /*keep_clouds=*/true);
+  const double eval_seconds = std::chrono::duration<double>(Clock::now() - t_eval).count();
+
+  write_points_csv((dir / "ode.csv").string(), head(e.clouds.ode, o.figure_points));
+  write_points_csv((dir / "sde.csv").string(), head(e.clouds.sde, o.figure_points));
+  write_points_csv((dir / "data.csv").string(), head(e.clouds.data, o.figure_points));
+
+  CellResult r;
+  r.dataset = s.dataset;
+  r.lambda = s.lambda;
+  r.w2_ode_sde = e.grid.ode_sde;
+  r.w2_ode_data = e.grid.ode_data;
+  r.w2_sde_data = e.grid.sde_data;
+  r.iterations = tr->iteration();
+  r.train_seconds = train_seconds;
+  r.eval_seconds = eval_seconds;
+  r.seconds = train_seconds + eval_seconds;
+  r.samples = o.samples;
+  r.grid_used = e.grid_used;
+  r.grid = o.grid;
+  r.box = o.box;
+  r.steps = e.steps;
+  r.seed = o.seed;
+  r.res_mean_sq = e.res_mean_sq;
+  r.res_mean_abs = e.res_mean_abs;
+  r.res_max_abs = e.res_max_abs;
+  r.outside_ode = e.outside.ode;
+  r.outside_sde = e.outside.sde;
+  r.notes = e.notes;
+  json j = to_json(r);
+  j["wall_seconds_this_run"] = std::chrono::duration<double>(Clock::now() - t_cell).count();
+  write_text_atomic(dir / "result.json", j.dump(2) + "\n");
+  say("done");
+  return false;
+}
+
+int dataset_rank(const std::string& d) {
+  if (d == "blob") return 0;
+  if (d == "checker") return 1;
+  if (d == "circles2") return 2;
+  return 3;
+}
+
+void sort_cells(std::vector<CellResult>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const CellResult& a, const CellResult& b) {
+    const int ra = dataset_rank(a.dataset), rb = dataset_rank(b.dataset);
+    if (ra != rb) return ra < rb;
+    if (a.dataset != b.dataset) return a.dataset < b.dataset;
+    return a.lambda < b.lambda;
+  });
+}
+
+}  // namespace
+
+ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents& ev) {
+  if (o.jobs < 1) throw std::invalid_argument("--jobs must be >= 1");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw std::invalid_argument("shard: need 0 <= i < n");
+  if (o.datasets.empty() || o.weights.empty()) throw std::invalid_argument("reproduce: no data sets or no weights");
+  if (o.iterations < 0 || o.samples == 0) throw std::invalid_argument("reproduce: need iterations >= 0, samples > 0");
+  for (const auto& s : plan_cells(o)) cell_config(o, s);  // every config is valid before anything runs
+  fs::create_directories(fs::path(o.out) / "cells");
+
+  const std::vector<CellSpec> cells = shard_cells(o);
+  ReproduceSummary sum;
+  std::mutex m;
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    if (o.thread_init) o.thread_init();
+    for (std::size_t k; (k = next.fetch_add(1)) < cells.size();) {
+      const CellSpec& s = cells[k];
+      try {
+        const bool skipped = run_cell(o, s, ev);
+        std::lock_guard<std::mutex> l(m);
+        (skipped ? sum.skipped : sum.ran)++;
+      } catch (const std::exception& e) {
+        {
+          std::lock_guard<std::mutex> l(m);
+          sum.failed++;
+          sum.errors.push_back(s.name + ": " + e.what());
+        }
+        if (ev.on_cell) ev.on_cell(s, std::string("failed: ") + e.what());
+      }
+    }
+  };
+  const int J = std::max(1, std::min<int>(o.jobs, static_cast<int>(cells.size())));
+  if (J == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int j = 0; j < J; ++j) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+
+  // Table and figure of every finished cell of the plan (this shard's and earlier runs').
+  std::set<std::string> planned;
+  for (const auto& s : plan_cells(o)) planned.insert(s.name);
+  for (auto& r : collect_cells({o.out}))
+    if (planned.count(cell_name(r.dataset, r.lambda))) sum.results.push_back(r);
+  write_reproduce_outputs(o.out, sum.results);
+  return sum;
+}
+
+std::vector<CellResult> collect_cells(const std::vector<std::string>& dirs) {
+  std::vector<CellResult> v;
+  std::set<std::string> seen;
+  for (const auto& d : dirs) {
+    const fs::path cells = fs::path(d) / "cells";
+    if (!fs::is_directory(cells)) throw std::runtime_error(d + ": no cells/ directory (not a reproduce output?)");
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(cells))
+      if (e.is_directory() && fs::exists(e.path() / "result.json")) found.push_back(e.path());
+    std::sort(found.begin(), found.end());
+    for (const auto& p : found) {
+      std::ifstream in(p / "result.json");
+      CellResult r;
+      try {
+        r = cell_result_from_json(json::parse(in));
+      } catch (const std::exception& e) {
+        throw std::runtime_error((p / "result.json").string() + ": " + e.what());
+      }
+      r.dir = p.string();
+      if (seen.insert(cell_name(r.dataset, r.lambda)).second) v.push_back(r);
+    }
+  }
+  sort_cells(v);
+  return v;
+}
+
+// ---- outputs --------------------------------------------------------------------------------
+
+namespace {
+
+std::string num(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+std::string num3(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+void write_csv(const fs::path& p, const std::vector<CellResult>& cells) {
+  std::ostringstream s;
+  s << "dataset,lambda,w2_ode_sde,w2_ode_data,w2_sde_data,iterations,seconds,train_seconds,eval_seconds,samples,"
+       "grid,box,steps,res_mean_sq,res_mean_abs,res_max_abs,outside_ode,outside_sde\n";
+  for (const auto& r : cells)
+    s << r.dataset << ',' << num(r.lambda) << ',' << num(r.w2_ode_sde) << ',' << num(r.w2_ode_data) << ','
+      << num(r.w2_sde_data) << ',' << r.iterations << ',' << num(r.seconds) << ',' << num(r.train_seconds) << ','
+      << num(r.eval_seconds) << ',' << r.samples << ',' << r.grid << ',' << num(r.box) << ',' << r.steps << ','
+      << num(r.res_mean_sq) << ',' << num(r.res_mean_abs) << ',' << num(r.res_max_abs) << ',' << num(r.outside_ode)
+      << ',' << num(r.outside_sde) << "\n";
+  write_text_atomic(p, s.str());
+}
+
+struct Layout {
+  std::vector<std::string> datasets;
+  std::vector<double> weights;
+  std::map<std::pair<std::string, double>, const CellResult*> at;
+};
+
+Layout layout(const std::vector<CellResult>& cells) {
+  Layout L;
+  for (const auto& r : cells) {
+    if (std::find(L.datasets.begin(), L.datasets.end(), r.dataset) == L.datasets.end()) L.datasets.push_back(r.dataset);
+    if (std::find(L.weights.begin(), L.weights.end(), r.lambda) == L.weights.end()) L.weights.push_back(r.lambda);
+    L.at[{r.dataset, r.lambda}] = &r;
+  }
+  std::sort(L.weights.begin(), L.weights.end());
+  return L;
+}
+
+void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
+  const Layout L = layout(cells);
+  std::ostringstream s;
+  s << "# Reproduction of the paper's table\n\n";
+  if (!cells.empty()) {
+    const auto& r0 = cells.front();
+    s << "Grid W2 metric (math.md §5): " << r0.samples << " samples per cloud, " << r0.grid << " x " << r0.grid
+      << " grid on [-" << num(r0.box) << ", " << num(r0.box) << "]^2, N = " << r0.steps << " sampler steps, "
+      << r0.iterations << " training iterations.\n\n";
+  }
+  struct Metric {
+    const char* title;
+    double CellResult::*f;
+  };
+  for (const Metric& mt : {Metric{"W2(ODE, SDE)", &CellResult::w2_ode_sde}, Metric{"W2(ODE, data)", &CellResult::w2_ode_data},
+                           Metric{"W2(SDE, data)", &CellResult::w2_sde_data},
+                           Metric{"mean |R| over the collocation box", &CellResult::res_mean_abs},
+                           Metric{"share of ODE samples outside the metric's box (dropped by it)", &CellResult::outside_ode},
+                           Metric{"share of SDE samples outside the metric's box (dropped by it)", &CellResult::outside_sde}}) {
+    s << "## " << mt.title << "\n\n| data set |";
+    for (double l : L.weights) s << " λ = " << fmt_num(l, 6) << " |";
+    s << "\n| --- |";
+    for (std::size_t i = 0; i < L.weights.size(); ++i) s << " ---: |";
+    s << "\n";
+    for (const auto& d : L.datasets) {
+      s << "| " << d << " |";
+      for (double l : L.weights) {
+        auto it = L.at.find({d, l});
+        s << " " << (it == L.at.end() ? std::string("—") : num3(it->second->*mt.f)) << " |";
+      }
+      s << "\n";
+    }
+    s << "\n";
+  }
+  s << "## All cells\n\n| data set | λ | W2(ODE,SDE) | W2(ODE,data) | W2(SDE,data) | outside ODE | outside SDE | "
+       "iterations | train s | eval s |\n"
+       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& r : cells)
+    s << "| " << r.dataset << " | " << fmt_num(r.lambda, 6) << " | " << num3(r.w2_ode_sde) << " | "
+      << num3(r.w2_ode_data) << " | " << num3(r.w2_sde_data) << " | " << num3(r.outside_ode) << " | "
+      << num3(r.outside_sde) << " | " << r.iterations << " | " << num3(r.train_seconds) << " | "
+      << num3(r.eval_seconds) << " |\n";
+  write_text_atomic(p, s.str());
+}
+
+Points read_cloud(const CellResult* r, const char* file) {
+  Points p;
+  if (!r || r->dir.empty()) return p;
+  const fs::path f = fs::path(r->dir) / file;
+  if (!fs::exists(f)) return p;
+  std::lock_guard<std::mutex> l(g_reading);
+  try {
+    p = read_points_csv(f.string());
+  } catch (const std::exception&) {
+    p = Points{};
+  }
+  return p;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+void write_figures(const fs::path& out, const std::vector<CellResult>& cells) {
+  const Layout L = layout(cells);
+  if (L.datasets.empty()) return;
+  const double box = cells.front().box > 0 ? cells.front().box : 4.0;
+  // Geometry shared by the PNG and the SVG.
+  const int P = 150, gap = 4, colgap = 18, left = 110, top = 34, label_h = 40, rowgap = 10;
+  const int data_w = P, cell_w = 2 * P + gap;
+  const int W = left + data_w + colgap + static_cast<int>(L.weights.size()) * (cell_w + colgap);
+  const int row_h = P + label_h + rowgap;
+  const int H = top + static_cast<int>(L.datasets.size()) * row_h + 4;
+  auto col_x = [&](std::size_t k) { return left + data_w + colgap + static_cast<int>(k) * (cell_w + colgap); };
+
+  Image img(W, H, kWhite);
+  Svg svg(W, H);
+  const Rgba grey{120, 120, 120, 255};
+  img.text(left + (data_w - Image::text_width("DATA", 2)) / 2, 10, "DATA", kBlack, 2);
+  svg.text(left + data_w / 2.0, 24, "data", 14, "middle", "black", true);
+  for (std::size_t k = 0; k < L.weights.size(); ++k) {
+    const std::string lab = "\xCE\xBB=" + fmt_num(L.weights[k], 6);
+    img.text(col_x(k) + (cell_w - Image::text_width(lab, 2)) / 2, 10, lab, kBlack, 2);
+    svg.text(col_x(k) + cell_w / 2.0, 24, "λ = " + fmt_num(L.weights[k], 6) + "  (ODE | SDE)", 14, "middle", "black",
+             true);
+  }
+  auto panel = [&](int x, int y, const Points& p, Rgba c, const std::string& tag) {
+    Viewport vp{-box, box, -box, box, x, y, P, P};
+    img.rect_outline(x - 1, y - 1, x + P, y + P, Rgba{200, 200, 200, 255});
+    if (p.n() == 0) {
+      img.text(x + 4, y + P / 2, "NO POINTS", grey);
+    } else {
+      draw_density(img, p, vp, c);
+    }
+    if (!tag.empty()) img.text(x + 3, y + 3, tag, c);
+    ScatterPlot sp;
+    sp.x0 = sp.y0 = -box;
+    sp.x1 = sp.y1 = box;
+    sp.axes = sp.legend = false;
+    ScatterCloud cl;
+    cl.name = tag.empty() ? "data" : tag;
+    cl.points = &p;
+    cl.color = svg_color(c);
+    cl.radius = 0.7;
+    cl.opacity = 0.3;
+    cl.max_points = 1500;
+    sp.clouds.push_back(cl);
+    sp.draw(svg, x, y, P, P);
+    if (!tag.empty()) svg.text(x + 4, y + 14, tag, 11, "start", svg_color(c), true);
+  };
+  for (std::size_t i = 0; i < L.datasets.size(); ++i) {
+    const std::string& d = L.datasets[i];
+    const int y = top + static_cast<int>(i) * row_h;
+    img.text(6, y + P / 2 - 7, upper(d), kBlack, 2);
+    svg.text(8, y + P / 2.0, d, 14, "start", "black", true);
+    // data column: the first cell of the row that has a data cloud
+    Points data;
+    for (double l : L.weights) {
+      auto it = L.at.find({d, l});
+      if (it != L.at.end() && (data = read_cloud(it->second, "data.csv")).n() > 0) break;
+    }
+    panel(left, y, data, kDataColor, "");
+    for (std::size_t k = 0; k < L.weights.size(); ++k) {
+      auto it = L.at.find({d, L.weights[k]});
+      const CellResult* r = it == L.at.end() ? nullptr : it->second;
+      const int x = col_x(k);
+      panel(x, y, read_cloud(r, "ode.csv"), kOdeColor, "ODE");
+      panel(x + P + gap, y, read_cloud(r, "sde.csv"), kSdeColor, "SDE");
+      if (!r) continue;
+      const std::string l1 = "W2 ODE-SDE " + num3(r->w2_ode_sde);
+      const std::string l2 = "ODE-DATA " + num3(r->w2_ode_data) + "  SDE-DATA " + num3(r->w2_sde_data);
+      img.text(x, y + P + 6, l1, kBlack);
+      img.text(x, y + P + 18, l2, grey);
+      svg.text(x + cell_w / 2.0, y + P + 16, "W2(ODE,SDE) = " + num3(r->w2_ode_sde), 12, "middle", "black", true);
+      svg.text(x + cell_w / 2.0, y + P + 31,
+               "W2(ODE,data) = " + num3(r->w2_ode_data) + "   W2(SDE,data) = " + num3(r->w2_sde_data), 11, "middle",
+               "#444444");
+    }
+  }
+  img.save_png((out / "figure.png").string());
+  svg.save((out / "figure.svg").string());
+}
+
+}  // namespace
+
+void write_reproduce_outputs(const std::string& out, const std::vector<CellResult>& cells) {
+  const fs::path o(out);
+  fs::create_directories(o);
+  write_csv(o / "table.csv", cells);
+  write_md(o / "table.md", cells);
+  write_figures(o, cells);
+}
+
+}  // namespace gapscope

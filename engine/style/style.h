@@ -1,0 +1,7 @@
+#pragma once
+// owns: the visual vocabulary every figure and every view shares — palette, colour maps, tick rules, number formats.
+// must not include: any other engine layer, torch, Cairo, ImGui or OpenGL (plain data and arithmetic only).
+#include "style/colormap.h"
+#include "style/format.h"
+#include "style/palette.h"
+#include "style/ticks.h"

@@ -1,0 +1,341 @@
+#include "train/train.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "kernels/fused_potential.h"
+#include "nn/loss.h"
+#include "nn/residual.h"
+#include "sample/residual_field.h"
+#include "train/train_state.h"
+
+namespace gapscope {
+namespace {
+
+torch::Device parse_device(const std::string& name) {
+  try {
+    return torch::Device(name);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("key 'device' = \"" + name + "\": expected cpu or cuda[:N]");
+  }
+}
+
+torch::Tensor host_tensor(std::vector<float>& v, int64_t rows, int64_t cols, const torch::Device& dev) {
+  return torch::from_blob(v.data(), {rows, cols}, torch::kFloat).to(dev, /*non_blocking=*/false, /*copy=*/true);
+}
+
+}  // namespace
+
+Trainer::Impl::Impl(const Config& c)
+    : cfg(c), sde(Sde::from_config(c)), data(c), net(ModelSpec::from_config(c), parse_device(c.device)), rng(c.seed) {
+  if (net.device().is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("key 'device' = \"" + c.device + "\": this LibTorch build has no CUDA device");
+  net.init(c.seed);
+  stages = c.lr_stages();
+  last_lambda = c.lambda;
+  fresh_adam(stages.front().lr);
+}
+
+void Trainer::Impl::set_lr(double lr) {
+  for (auto& g : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+}
+
+void Trainer::Impl::fresh_adam(double lr) {
+  opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(lr));
+}
+
+// ---- History ----------------------------------------------------------------------
+
+void History::append(const TrainRow& r) {
+  std::lock_guard<std::mutex> l(m_);
+  rows_.push_back(r);
+}
+std::vector<TrainRow> History::rows(std::size_t from) const {
+  std::lock_guard<std::mutex> l(m_);
+  if (from >= rows_.size()) return {};
+  return std::vector<TrainRow>(rows_.begin() + static_cast<std::ptrdiff_t>(from), rows_.end());
+}
+std::size_t History::size() const {
+  std::lock_guard<std::mutex> l(m_);
+  return rows_.size();
+}
+void History::clear() {
+  std::lock_guard<std::mutex> l(m_);
+  rows_.clear();
+}
+void History::assign(std::vector<TrainRow> rows) {
+  std::lock_guard<std::mutex> l(m_);
+  rows_ = std::move(rows);
+}
+
+static const char* kHistoryHeader = "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs";
+constexpr std::size_t kHistoryColumns = 11;
+
+// After the fixed columns, one column res_slice_<k> per time slice (mean |R| in slice k
+// of [eps, T]), present when any row has slice statistics; files without them load too.
+void History::write_csv(const std::string& path) const {
+  auto rs = rows();
+  std::size_t slices = 0;
+  for (auto& r : rs) slices = std::max(slices, r.res_slice_abs.size());
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  out << kHistoryHeader;
+  for (std::size_t k = 0; k < slices; ++k) out << ",res_slice_" << k;
+  out << "\n";
+  out.precision(17);
+  for (auto& r : rs) {
+    out << r.iteration << ',' << r.loss << ',' << r.dsm << ',' << r.fp << ',' << r.bc << ',' << r.lambda << ','
+        << r.lr << ',' << r.seconds << ',' << r.res_mean_sq << ',' << r.res_mean_abs << ',' << r.res_max_abs;
+    for (std::size_t k = 0; k < slices; ++k) out << ',' << (k < r.res_slice_abs.size() ? r.res_slice_abs[k] : NAN);
+    out << "\n";
+  }
+  if (!out) throw std::runtime_error(path + ": write failed");
+}
+
+std::vector<TrainRow> History::read_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open history");
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind(kHistoryHeader, 0) != 0)
+    throw std::runtime_error(path + ":1: expected header '" + std::string(kHistoryHeader) + "[,res_slice_0,...]'");
+  const std::size_t columns = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+  std::vector<TrainRow> rows;
+  std::size_t lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    std::vector<double> v;
+    std::stringstream ss(line);
+    std::string f;
+    while (std::getline(ss, f, ',')) {
+      try {
+        v.push_back(f == "nan" || f == "-nan" ? NAN : std::stod(f));
+      } catch (const std::exception&) {
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a number, got '" + f + "'");
+      }
+    }
+    if (v.size() != columns)
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(columns) + " columns");
+    TrainRow r;
+    r.iteration = static_cast<int64_t>(v[0]);
+    r.loss = v[1], r.dsm = v[2], r.fp = v[3], r.bc = v[4], r.lambda = v[5], r.lr = v[6], r.seconds = v[7];
+    r.res_mean_sq = v[8], r.res_mean_abs = v[9], r.res_max_abs = v[10];
+    if (!std::isnan(r.res_mean_sq)) r.res_slice_abs.assign(v.begin() + kHistoryColumns, v.end());
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+// ---- Trainer ---------------------------------------------------------------------
+
+Trainer::Trainer(const Config& c) : impl_(std::make_unique<Impl>(c)) {
+  knobs_.lambda = c.lambda;
+  knobs_.lr = impl_->stages.front().lr;
+  publish();
+}
+
+void Trainer::set_lambda_schedule(LambdaSchedule sched) {
+  std::lock_guard<std::mutex> guard(step_m_);
+  std::stable_sort(sched.begin(), sched.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  lambda_schedule_ = std::move(sched);
+  schedule_next_ = 0;
+}
+
+Trainer::~Trainer() { stop(); }
+
+const Config& Trainer::config() const { return impl_->cfg; }
+
+void Trainer::publish() {
+  auto s = std::make_shared<WeightSnapshot>(impl_->net.snapshot());
+  s->iteration = iteration_.load();
+  s->version = ++version_;
+  std::lock_guard<std::mutex> l(snap_m_);
+  snap_ = std::move(s);
+}
+
+SnapshotPtr Trainer::snapshot() const {
+  std::lock_guard<std::mutex> l(snap_m_);
+  return snap_;
+}
+
+TrainRow Trainer::step() {
+  std::lock_guard<std::mutex> guard(step_m_);
+  auto t0 = std::chrono::steady_clock::now();
+  Impl& s = *impl_;
+  const Config& c = s.cfg;
+  const int d = s.data.dim();
+  const auto dev = s.net.device();
+  const int64_t it = iteration_.load();
+  // The λ schedule and the lr stages write the knobs before they are read.
+  while (schedule_next_ < lambda_schedule_.size() && lambda_schedule_[schedule_next_].first <= it)
+    knobs_.lambda = lambda_schedule_[schedule_next_++].second;
+  const std::size_t stage = Config::lr_stage_at(s.stages, it);
+  if (stage != s.stage) {
+    // The paper restarts Adam at each stage of its schedule.
+    s.stage = stage;
+    knobs_.lr = s.stages[stage].lr;
+    s.fresh_adam(s.stages[stage].lr);
+  }
+  // Knobs are read once, here: a change from another thread lands on the next iteration.
+  const double lambda = knobs_.lambda.load(std::memory_order_relaxed);
+  const double lr = knobs_.lr.load(std::memory_order_relaxed);
+  if (lambda != s.last_lambda && c.lambda_change == "reset_adam") s.fresh_adam(lr);
+  s.last_lambda = lambda;
+  s.set_lr(lr);
+
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  std::normal_distribution<float> N(0.f, 1.f);
+
+  // Denoising score matching batch: t = eps + T * Beta(1, 2) (inverse CDF of Beta(1,2) is 1 - sqrt(1-u)).
+  Points x0 = s.data.sample(static_cast<std::size_t>(c.batch_dsm), s.rng);
+  std::vector<float> tv(c.batch_dsm), zv(static_cast<std::size_t>(c.batch_dsm) * d);
+  for (auto& t : tv) t = static_cast<float>(c.eps + c.T * (1.0 - std::sqrt(1.0 - U(s.rng))));
+  for (auto& z : zv) z = N(s.rng);
+
+  // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
+  // Each set is drawn only when its term has weight, so a term weighted by 0 costs nothing.
+  const double wb = c.boundary_weight;
+  const int nc = lambda > 0 ? c.batch_collocation : 0, faces = 2 * d;
+  const int64_t nb = wb > 0 ? static_cast<int64_t>(c.batch_boundary) * faces : 0;
+  std::vector<float> tc(nc), xc(static_cast<std::size_t>(nc) * d), tb(nb), xb(nb * d);
+  for (auto& t : tc) t = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+  if (c.collocation == "forward" && nc > 0) {
+    const Points y0 = s.data.sample(static_cast<std::size_t>(nc), s.rng);
+    for (int r = 0; r < nc; ++r) {
+      const double m = s.sde.mean_coef(tc[r]), sd = s.sde.marginal_std(tc[r]);
+      for (int k = 0; k < d; ++k)
+        xc[static_cast<std::size_t>(r) * d + k] = static_cast<float>(m * y0.v[static_cast<std::size_t>(r) * d + k] + sd * N(s.rng));
+    }
+  } else {
+    for (auto& x : xc) x = static_cast<float>(c.box * (2 * U(s.rng) - 1));
+  }
+  if (nb > 0) {
+    for (int f = 0; f < faces; ++f)
+      for (int i = 0; i < c.batch_boundary; ++i) {
+        const std::size_t r = static_cast<std::size_t>(f) * c.batch_boundary + i;
+        for (int k = 0; k < d; ++k) xb[r * d + k] = static_cast<float>(c.box * (2 * U(s.rng) - 1));
+        xb[r * d + f / 2] = static_cast<float>(f % 2 ? c.box : -c.box);
+        tb[r] = static_cast<float>(c.eps + (c.T - c.eps) * U(s.rng));
+      }
+  }
+
+  TrainRow row;
+  if (s.net.fused()) {
+    // The paper's model on the CPU: loss and gradient in one fused pass (fused_potential.h).
+    DsmBatch db;
+    db.n = c.batch_dsm, db.t = tv.data(), db.x0 = x0.v.data(), db.z = zv.data();
+    FpBatch fb;
+    fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
+    auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, &fb, LossWeights{lambda, wb}, s.grad);
+    auto params = s.net.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      auto& g = params[i].mutable_grad();
+      if (!g.defined()) g = torch::zeros_like(params[i]);
+      std::copy(s.grad[i].begin(), s.grad[i].end(), g.data_ptr<float>());
+    }
+    row.dsm = parts.dsm, row.fp = parts.fp, row.bc = parts.bc;
+    row.loss = parts.dsm + lambda * parts.fp + wb * parts.bc;
+    // The loss sums in double, the gradient is float: a term can overflow in the gradient
+    // alone. Adam would turn that into NaN weights, so it counts as divergence, before the step.
+    for (const auto& g : s.grad)
+      for (float v : g)
+        if (!std::isfinite(v)) row.loss = INFINITY;
+  } else {
+    s.opt->zero_grad();
+    auto dsm = dsm_loss(s.net, s.sde, host_tensor(x0.v, c.batch_dsm, d, dev), host_tensor(tv, c.batch_dsm, 1, dev),
+                        host_tensor(zv, c.batch_dsm, d, dev));
+    auto loss = dsm;
+    if (nc > 0 || nb > 0) {
+      auto fp = fp_loss(s.net, s.sde, host_tensor(tc, nc, 1, dev), host_tensor(xc, nc, d, dev),
+                        host_tensor(tb, nb, 1, dev), host_tensor(xb, nb, d, dev));
+      loss = loss + lambda * fp.residual + wb * fp.boundary;
+      row.fp = fp.residual.item<double>();
+      row.bc = fp.boundary.item<double>();
+    }
+    loss.backward();
+    row.dsm = dsm.item<double>();
+    row.loss = loss.item<double>();
+  }
+  if (std::isfinite(row.loss)) s.opt->step();
+
+  s.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  row.iteration = ++iteration_;
+  row.lambda = lambda;
+  row.lr = lr;
+  row.seconds = s.seconds;
+  if (!std::isfinite(row.loss))
+    throw std::runtime_error("training diverged at iteration " + std::to_string(row.iteration) +
+                             " (loss or gradient is not finite); lower lr or lambda");
+  publish();
+  if (c.residual_stats_every > 0 && row.iteration % c.residual_stats_every == 0) {
+    // Fixed evaluation points (their own seed): the stats never touch the training RNG.
+    auto st = residual_stats(*snapshot(), s.sde, c.box, 2048, kResidualSlices);
+    row.res_mean_sq = st.mean_sq;
+    row.res_mean_abs = st.mean_abs;
+    row.res_max_abs = st.max_abs;
+    row.res_slice_abs = st.slice_mean_abs;
+  }
+  history_.append(row);
+  return row;
+}
+
+void Trainer::run(int64_t until, const ProgressFn& progress, int every) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t first = iteration();
+  TrainRow last;
+  auto report = [&] {
+    if (!progress) return;
+    Progress p;
+    p.row = last;
+    p.target = until;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t done = iteration() - first;
+    p.it_per_s = el > 0 ? done / el : 0;
+    p.eta_s = p.it_per_s > 0 ? (until - iteration()) / p.it_per_s : 0;
+    progress(p);
+  };
+  while (iteration() < until && !knobs_.stop.load()) {
+    if (knobs_.paused.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    last = step();
+    if (every > 0 && last.iteration % every == 0) report();
+  }
+  if (iteration() > first && (every <= 0 || last.iteration % every != 0)) report();  // the end, once
+}
+
+void Trainer::start(int64_t until, ProgressFn progress, int every) {
+  stop();
+  knobs_.stop = false;
+  running_ = true;
+  thread_ = std::thread([this, until, progress = std::move(progress), every] {
+    try {
+      run(until, progress, every);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> l(err_m_);
+      last_error_ = e.what();
+    }
+    running_ = false;
+  });
+}
+
+std::string Trainer::last_error() const {
+  std::lock_guard<std::mutex> l(err_m_);
+  return last_error_;
+}
+
+void Trainer::stop() {
+  knobs_.stop = true;
+  if (thread_.joinable()) thread_.join();
+  knobs_.stop = false;
+}
+
+}  // namespace gapscope

@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "core/points.h"
+#include "test_util.h"
+
+using gapscope::testing::run_cli;
+
+namespace {
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+}  // namespace
+
+TEST(Cli, DataWritesCsvWithHeader) {
+  auto dir = gapscope::testing::temp_dir("cli");
+  auto out = (dir / "d.csv").string();
+  auto r = run_cli("data --dataset circles2 --n 100 --seed 3 --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto p = gapscope::read_points_csv(out);
+  EXPECT_EQ(p.n(), 100u);
+  std::ifstream in(out);
+  std::string h;
+  std::getline(in, h);
+  EXPECT_EQ(h, "x,y");
+}
+
+TEST(Cli, TrainThenSampleBothMethods) {
+  auto dir = gapscope::testing::temp_dir("cli");
+  auto ck = (dir / "ck").string();
+  auto r = run_cli("train --set hidden=16 --set batch_dsm=128 --set residual_stats_every=10 --iterations 20 "
+                   "--progress-every 10 --out " + ck);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("20/20"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("it/s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ETA"), std::string::npos) << r.output;
+  // the latest residual statistics ride along: mean |R| and the range over time slices
+  EXPECT_NE(r.output.find("t-slices"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("it 20)"), std::string::npos) << r.output;
+  for (const char* m : {"ode", "sde"}) {
+    auto out = (dir / (std::string(m) + ".csv")).string();
+    r = run_cli(std::string("sample --checkpoint ") + ck + " --method " + m + " --n 50 --steps 20 --out " + out);
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto p = gapscope::read_points_csv(out);
+    EXPECT_EQ(p.n(), 50u);
+    for (float v : p.v) EXPECT_TRUE(std::isfinite(v));
+  }
+  // resume adds iterations on top of the checkpoint
+  r = run_cli("train --resume " + ck + " --iterations 5 --out " + ck);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("iteration 25"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
+  auto dir = gapscope::testing::temp_dir("cli");
+  auto r = run_cli("train --set lamda=1 --out " + (dir / "x").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("unknown key 'lamda'"), std::string::npos) << r.output;
+
+  r = run_cli("sample --checkpoint " + (dir / "none").string() + " --n 5 --out " + (dir / "o.csv").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+
+  auto bad = (dir / "bad.csv").string();
+  std::ofstream(bad) << "x,y\n1,2\n1,oops\n";
+  r = run_cli("data --dataset csv --set data_csv=" + bad + " --n 5 --out " + (dir / "o.csv").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find(bad + ":3"), std::string::npos) << r.output;
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+}
+
+// The paper's setting is what an experiment file trains with, and the λ schedule option
+// reaches the trainer (the history's lambda column) and rejects a bad entry by name.
+TEST(Cli, TrainWritesThePapersSettingAndTakesALambdaSchedule) {
+  auto dir = gapscope::testing::temp_dir("cli");
+  auto ck = (dir / "ck").string();
+  auto r = run_cli("train --config " + std::string(GAPSCOPE_SOURCE_DIR) +
+                   "/assets/experiments/circles2.json --iterations 1 --threads 1 --out " + ck);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(std::filesystem::path(ck) / "config.json");
+  const std::string cfg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(cfg.find("\"batch_dsm\": 20000"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("\"boundary_weight\": 0.0"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("\"lr_schedule\": \"1e-3:0.25,1e-4:0.65,1e-5:0.10\""), std::string::npos) << cfg;
+
+  auto ck2 = (dir / "ck2").string();
+  r = run_cli("train --set hidden=8 --set batch_dsm=64 --set batch_collocation=32 --set residual_stats_every=0 "
+              "--iterations 6 --lambda-schedule 0:0,3:2.5 --threads 1 --out " + ck2);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream h(std::filesystem::path(ck2) / "history.csv");
+  std::string line;
+  std::getline(h, line);
+  std::vector<std::string> lambdas;
+  while (std::getline(h, line)) {
+    std::stringstream ss(line);
+    std::string f;
+    for (int k = 0; k <= 5; ++k) std::getline(ss, f, ',');
+    lambdas.push_back(f);
+  }
+  EXPECT_EQ(lambdas, (std::vector<std::string>{"0", "0", "0", "2.5", "2.5", "2.5"}));
+
+  r = run_cli("train --iterations 1 --lambda-schedule 5:x --out " + (dir / "ck3").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("'5:x'"), std::string::npos) << r.output;
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+}

@@ -1,0 +1,198 @@
+#include <gtest/gtest.h>
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+
+#include "core/config.h"
+#include "core/data.h"
+#include "sample/sample.h"
+#include "core/sde.h"
+
+using namespace gapscope;
+
+namespace {
+
+ScoreFn exact_score(const GaussianMixture& data, const Sde& sde) {
+  return [data, sde](double t, const Points& x, Points& out) {
+    const GaussianMixture g = data.at_time(sde, t);
+    out.d = x.d;
+    out.v.resize(x.v.size());
+    std::vector<double> xi(x.d), gi(x.d);
+    for (std::size_t i = 0; i < x.n(); ++i) {
+      for (int k = 0; k < x.d; ++k) xi[k] = x.row(i)[k];
+      g.score(xi.data(), gi.data());
+      for (int k = 0; k < x.d; ++k) out.row(i)[k] = static_cast<float>(gi[k]);
+    }
+  };
+}
+
+void empirical(const Points& p, std::vector<double>& mean, std::vector<double>& cov) {
+  const int d = p.d;
+  mean.assign(d, 0);
+  cov.assign(d * d, 0);
+  for (std::size_t i = 0; i < p.n(); ++i)
+    for (int k = 0; k < d; ++k) mean[k] += p.row(i)[k] / double(p.n());
+  for (std::size_t i = 0; i < p.n(); ++i)
+    for (int a = 0; a < d; ++a)
+      for (int b = 0; b < d; ++b) cov[a * d + b] += (p.row(i)[a] - mean[a]) * (p.row(i)[b] - mean[b]) / double(p.n());
+}
+
+GaussianMixture two_d_mixture() {
+  GaussianMixture g;
+  g.d = 2;
+  g.weights = {0.25, 0.75};
+  g.means = {-1.5, 0.5, 1.0, -0.5};
+  g.stds = {0.4, 0.6};
+  return g;
+}
+
+GaussianMixture one_d_mixture() {
+  GaussianMixture g;
+  g.d = 1;
+  g.weights = {0.3, 0.5, 0.2};
+  g.means = {-2.0, 0.5, 2.5};
+  g.stds = {0.3, 0.4, 0.2};
+  return g;
+}
+
+struct Case {
+  SamplerKind kind;
+  OdeScheme scheme;
+  bool two_d;
+};
+
+}  // namespace
+
+class ExactScoreSampling : public ::testing::TestWithParam<Case> {};
+
+// With the exact closed-form score, both samplers at the paper's step count must
+// reproduce the data's mean and covariance (up to Monte Carlo and discretisation error).
+TEST_P(ExactScoreSampling, ReproducesDataMoments) {
+  const Case c = GetParam();
+  const GaussianMixture data = c.two_d ? two_d_mixture() : one_d_mixture();
+  Sde sde;  // OU, T = 10
+  SamplerOptions o;
+  o.kind = c.kind;
+  o.scheme = c.scheme;
+  o.seed = 5;
+  const std::size_t n = 20000;
+  Points x = sample(sde, exact_score(data, sde), o, prior_sample(sde, data.d, n, 9));
+  std::vector<double> m, cov, m0, cov0;
+  empirical(x, m, cov);
+  data.moments(m0, cov0);
+  for (int k = 0; k < data.d; ++k) EXPECT_NEAR(m[k], m0[k], 0.04) << "mean " << k;
+  for (int k = 0; k < data.d * data.d; ++k) EXPECT_NEAR(cov[k], cov0[k], 0.05 * std::abs(cov0[0]) + 0.02) << "cov " << k;
+}
+
+INSTANTIATE_TEST_SUITE_P(Samplers, ExactScoreSampling,
+                         ::testing::Values(Case{SamplerKind::SDE, OdeScheme::Euler, true},
+                                           Case{SamplerKind::ODE, OdeScheme::Euler, true},
+                                           Case{SamplerKind::ODE, OdeScheme::Heun, true},
+                                           Case{SamplerKind::ODE, OdeScheme::RK4, false},
+                                           Case{SamplerKind::SDE, OdeScheme::Euler, false},
+                                           Case{SamplerKind::ODE, OdeScheme::Euler, false}),
+                         [](const auto& info) {
+                           const Case& c = info.param;
+                           std::string s = c.kind == SamplerKind::SDE ? "sde" : c.scheme == OdeScheme::Euler ? "ode_euler"
+                                                                           : c.scheme == OdeScheme::Heun    ? "ode_heun"
+                                                                                                            : "ode_rk4";
+                           return s + (c.two_d ? "_2d" : "_1d");
+                         });
+
+TEST(Sample, WrongScoreIsDetected) {
+  // The same check must fail with a wrong score: here, the score of a mixture shifted by +1.
+  GaussianMixture data = two_d_mixture(), wrong = data;
+  for (auto& m : wrong.means) m += 1.0;
+  Sde sde;
+  SamplerOptions o;
+  Points x = sample(sde, exact_score(wrong, sde), o, prior_sample(sde, 2, 5000, 1));
+  std::vector<double> m, cov, m0, cov0;
+  empirical(x, m, cov);
+  data.moments(m0, cov0);
+  EXPECT_GT(std::abs(m[0] - m0[0]), 0.5);
+}
+
+TEST(Sample, PaperScheduleHas490Steps) {
+  Sde sde;
+  SamplerOptions o;  // N = 400, last 10 refined 10x
+  auto g = time_grid(sde, o);
+  ASSERT_EQ(g.size(), 491u);
+  EXPECT_DOUBLE_EQ(g.front(), 10.0);
+  EXPECT_DOUBLE_EQ(g.back(), 1e-4);
+  const double h = (10.0 - 1e-4) / 400;
+  EXPECT_NEAR(g[0] - g[1], h, 1e-12);
+  EXPECT_NEAR(g[489] - g[490], h / 10, 1e-12);
+  for (std::size_t k = 1; k < g.size(); ++k) EXPECT_LT(g[k], g[k - 1]);
+}
+
+TEST(Sample, SharedPriorDrawsAndSeededNoise) {
+  Sde sde;
+  Points a = prior_sample(sde, 2, 100, 4), b = prior_sample(sde, 2, 100, 4);
+  EXPECT_EQ(a.v, b.v);
+  auto zero = [](double, const Points& x, Points& out) { out = Points(x.d, x.n()); };
+  SamplerOptions o;
+  o.kind = SamplerKind::SDE;
+  o.steps = 20;
+  o.refine = 0;
+  o.seed = 1;
+  EXPECT_EQ(sample(sde, zero, o, a).v, sample(sde, zero, o, a).v);
+  o.seed = 2;
+  Points c = sample(sde, zero, o, a);
+  o.seed = 1;
+  EXPECT_NE(sample(sde, zero, o, a).v, c.v);
+}
+
+// The normals come in fixed-size chunks with their own keys: standard moments, and the
+// same numbers whatever the thread count.
+TEST(Sample, PriorNormalsHaveStandardMomentsOnAnyThreadCount) {
+  Sde sde;
+  const double sd = sde.prior_std();
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  Points one = prior_sample(sde, 2, 100001, 9);
+  at::set_num_threads(2);
+  Points two = prior_sample(sde, 2, 100001, 9);
+  at::set_num_threads(threads);
+  EXPECT_EQ(one.v, two.v);
+  double m1 = 0, m2 = 0, m4 = 0;
+  for (float v : one.v) {
+    const double z = v / sd;
+    m1 += z, m2 += z * z, m4 += z * z * z * z;
+  }
+  const double n = static_cast<double>(one.v.size());
+  EXPECT_NEAR(m1 / n, 0.0, 0.01);
+  EXPECT_NEAR(m2 / n, 1.0, 0.01);
+  EXPECT_NEAR(m4 / n, 3.0, 0.05);
+  EXPECT_NE(prior_sample(sde, 2, 10, 9).v, prior_sample(sde, 2, 10, 10).v);
+}
+
+TEST(Sample, OdeSchemesConvergeAtTheirOrder) {
+  // dx/dt = -x - 1/2 s with s = -x / v for Gaussian data; compare step counts against a fine RK4 run.
+  GaussianMixture data;
+  data.d = 1;
+  data.weights = {1};
+  data.means = {0.7};
+  data.stds = {0.5};
+  Sde sde;
+  sde.T = 2.0;
+  Points start = prior_sample(sde, 1, 16, 3);
+  auto run = [&](OdeScheme s, int steps) {
+    SamplerOptions o;
+    o.scheme = s;
+    o.steps = steps;
+    o.refine = 0;
+    o.eps = 0.05;
+    return sample(sde, exact_score(data, sde), o, start);
+  };
+  Points ref = run(OdeScheme::RK4, 2000);
+  auto err = [&](const Points& p) {
+    double e = 0;
+    for (std::size_t i = 0; i < p.v.size(); ++i) e = std::max(e, double(std::abs(p.v[i] - ref.v[i])));
+    return e;
+  };
+  const double e_euler = err(run(OdeScheme::Euler, 40)), e_heun = err(run(OdeScheme::Heun, 40)),
+               e_rk4 = err(run(OdeScheme::RK4, 40));
+  EXPECT_LT(e_heun, e_euler / 5);
+  EXPECT_LT(e_rk4, e_heun);
+}

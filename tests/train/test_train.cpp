@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/config.h"
+#include "train/train.h"
+
+using namespace gapscope;
+
+namespace {
+Config small_config() {
+  Config c;
+  c.hidden = 32;
+  c.batch_dsm = 256;
+  c.batch_collocation = 128;
+  c.batch_boundary = 16;
+  c.seed = 1;
+  return c;
+}
+}  // namespace
+
+TEST(Train, DsmLossDecreases) {
+  Config c = small_config();
+  c.dataset = "mixture1d";
+  Trainer tr(c);
+  double early = 0, late = 0;
+  for (int i = 0; i < 300; ++i) {
+    const double l = tr.step().dsm;
+    if (i < 20) early += l / 20;
+    if (i >= 280) late += l / 20;
+  }
+  EXPECT_LT(late, 0.8 * early);
+}
+
+TEST(Train, SameSeedSameRun) {
+  Config c = small_config();
+  Trainer a(c), b(c);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(a.step().loss, b.step().loss);
+}
+
+TEST(Train, LambdaKnobAppliesFromAnotherThreadAndIsRecorded) {
+  Config c = small_config();
+  Trainer tr(c);
+  tr.knobs().paused = true;
+  tr.start(1000000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(tr.iteration(), 0);  // paused before the first step
+  tr.knobs().paused = false;
+  while (tr.iteration() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  tr.knobs().lambda = 0.5;
+  const int64_t switched = tr.iteration();
+  while (tr.iteration() < switched + 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  tr.stop();
+  EXPECT_FALSE(tr.running());
+  auto rows = tr.history().rows();
+  ASSERT_GE(rows.size(), 10u);
+  EXPECT_EQ(rows.front().lambda, 0.0);
+  EXPECT_EQ(rows.back().lambda, 0.5);
+  EXPECT_GT(rows.back().fp, 0.0);  // the residual term is computed once lambda > 0
+  EXPECT_EQ(rows.front().fp, 0.0);
+  // every iteration has a row, in order
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].iteration, static_cast<int64_t>(i + 1));
+}
+
+TEST(Train, SnapshotsArePublishedAndImmutable) {
+  Trainer tr(small_config());
+  auto s0 = tr.snapshot();
+  auto w0 = s0->weights;
+  tr.step();
+  auto s1 = tr.snapshot();
+  EXPECT_GT(s1->version, s0->version);
+  EXPECT_EQ(s1->iteration, 1);
+  EXPECT_EQ(s0->weights, w0);  // the old snapshot did not change under the reader
+  EXPECT_NE(s1->weights, w0);
+}
+
+TEST(Train, RunStopsAtTargetAndReportsProgress) {
+  Trainer tr(small_config());
+  int calls = 0;
+  double rate = 0;
+  tr.run(7, [&](const Progress& p) { ++calls, rate = p.it_per_s; }, 3);
+  EXPECT_EQ(tr.iteration(), 7);
+  EXPECT_EQ(calls, 3);  // at 3, 6 and the end
+  EXPECT_GT(rate, 0);
+}
+
+// The history CSV keeps the per-t-slice residual statistics, and files written before
+// they existed (11 columns) still load.
+TEST(Train, HistoryCsvKeepsSliceStatistics) {
+  Config c = small_config();
+  c.lambda = 1.0;
+  c.residual_stats_every = 2;
+  Trainer tr(c);
+  tr.run(4);
+  const auto rows = tr.history().rows();
+  ASSERT_EQ(rows[1].res_slice_abs.size(), static_cast<std::size_t>(kResidualSlices));
+  const auto dir = std::filesystem::temp_directory_path() / ("gapscope-history-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "history.csv").string();
+  tr.history().write_csv(path);
+  const auto back = History::read_csv(path);
+  ASSERT_EQ(back.size(), rows.size());
+  EXPECT_TRUE(back[0].res_slice_abs.empty());
+  EXPECT_EQ(back[1].res_slice_abs, rows[1].res_slice_abs);
+  EXPECT_EQ(back[3].res_mean_abs, rows[3].res_mean_abs);
+
+  std::ofstream(dir / "old.csv") << "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs\n"
+                                 << "1,2,2,0,0,0,0.001,0.1,nan,nan,nan\n";
+  EXPECT_EQ(History::read_csv((dir / "old.csv").string()).size(), 1u);
+  std::ofstream(dir / "bad.csv") << "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs\n"
+                                 << "1,2,2,0,0,0,0.001\n";
+  try {
+    History::read_csv((dir / "bad.csv").string());
+    ADD_FAILURE() << "a short row must be rejected";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.csv:2: expected 11 columns"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A diverging run stops with a one-line error, and the weights it published stay finite
+// (no optimiser step is taken on a non-finite loss or gradient).
+TEST(Train, DivergenceStopsBeforeCorruptingWeights) {
+  Config c = small_config();
+  c.lambda = 1.0;
+  c.lr_schedule = "constant";
+  c.lr = 1e4;
+  Trainer tr(c);
+  try {
+    for (int i = 0; i < 500; ++i) tr.step();
+    ADD_FAILURE() << "lr = 1e4 should diverge";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("training diverged at iteration"), std::string::npos) << e.what();
+  }
+  auto s = tr.snapshot();
+  for (auto& layer : s->weights)
+    for (float v : layer) ASSERT_TRUE(std::isfinite(v));
+}
