@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "style/format.h"
+
 namespace gapscope::cli {
 
 class ProgressLine {
@@ -14,7 +16,7 @@ class ProgressLine {
   explicit ProgressLine(std::string label) : label_(std::move(label)), tty_(isatty(2)) {}
   void update(int64_t done, int64_t total, double per_s, double eta_s, const std::string& detail) {
     std::fprintf(stderr, "%s[%s] %lld/%lld  %.1f it/s  ETA %s  %s%s", tty_ ? "\r\033[K" : "", label_.c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total), per_s, eta(eta_s).c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total), per_s, style::duration(eta_s).c_str(),
                  detail.c_str(), tty_ ? "" : "\n");
     std::fflush(stderr);
     dirty_ = tty_;
@@ -23,16 +25,6 @@ class ProgressLine {
     if (dirty_) std::fprintf(stderr, "\n");
     dirty_ = false;
   }
-  static std::string eta(double s) {
-    char b[32];
-    const long t = static_cast<long>(s + 0.5);
-    if (t >= 3600)
-      std::snprintf(b, sizeof b, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-    else
-      std::snprintf(b, sizeof b, "%ldm%02lds", t / 60, t % 60);
-    return b;
-  }
-
  private:
   std::string label_;
   bool tty_;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/points.h"
 
 namespace gapscope {
@@ -254,10 +255,7 @@ json read_config_json(const std::string& path) {
 Config load_config(const std::string& path) { return config_from_json(read_config_json(path), path); }
 
 void save_config(const Config& c, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
-  out << to_json(c).dump(2) << "\n";
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, to_json(c).dump(2) + "\n");
 }
 
 void apply_override(Config& c, const std::string& assignment) { apply_overrides(c, {assignment}); }

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
+
 namespace gapscope {
 namespace {
 
@@ -102,25 +104,26 @@ Points read_points_csv(const std::string& path) {
 }
 
 void write_points_csv(const std::string& path, const Points& p) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  std::string out;
+  out.reserve(p.v.size() * 12 + 16);
   if (p.d == 1) {
-    out << "x\n";
+    out += "x\n";
   } else if (p.d == 2) {
-    out << "x,y\n";
+    out += "x,y\n";
   } else {
-    for (int k = 0; k < p.d; ++k) out << (k ? ",x" : "x") << (k + 1);
-    out << "\n";
+    for (int k = 0; k < p.d; ++k) out += (k ? ",x" : "x") + std::to_string(k + 1);
+    out += "\n";
   }
   char buf[32];
   for (std::size_t i = 0; i < p.n(); ++i) {
     for (int k = 0; k < p.d; ++k) {
       std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(p.row(i)[k]));
-      out << (k ? "," : "") << buf;
+      if (k) out += ',';
+      out += buf;
     }
-    out << "\n";
+    out += '\n';
   }
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, out);
 }
 
 }  // namespace gapscope

@@ -1,7 +1,5 @@
 #include "sample/sample.h"
 
-#include <torch/torch.h>
-
 #include <ATen/Parallel.h>
 
 #include <algorithm>

@@ -1,4 +1,7 @@
 #pragma once
+// owns: the samplers (reverse SDE, probability-flow ODE) and what consumes a snapshot on a grid — residual fields and statistics.
+// must not include: transport/, train/, io/, study/, style/, <torch/, <imgui, <GL, <cairo
+//
 // Reverse-time samplers (math.md §1, §5): Euler-Maruyama for the reverse SDE and
 // Euler / Heun / RK4 for the probability-flow ODE, on the paper's step schedule.
 // The score is a plain callback on point clouds, so the same integrators run a

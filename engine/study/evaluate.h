@@ -1,9 +1,9 @@
 #pragma once
-// Evaluation of a trained model (issue 4): ODE and SDE clouds from the SAME prior
+// Evaluation of a trained model: ODE and SDE clouds from the SAME prior
 // draws, a data cloud, the three W2 distances between them (the paper's grid metric,
 // math.md §5, and the exact point-cloud W2 on a subsample), the Fokker-Planck residual
-// statistics over the collocation box, and the wall time of each part. No torch here:
-// the GUI's worker can call sample_clouds / w2_triple_* on its own snapshots.
+// statistics over the collocation box, and the wall time of each part. No torch in this
+// header; the three distances come from transport/w2_triple.h, as in the lab.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
 #include "train/train_state.h"
 
 namespace gapscope {
@@ -47,9 +48,7 @@ void Trainer::save(const std::string& dir) const {
     rng << s.rng;
     json st = {{"format", "gapscope-checkpoint-1"}, {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
                {"lr", knobs_.lr.load()},           {"seconds", s.seconds},            {"rng", rng.str()}};
-    std::ofstream out(tmp / "state.json");
-    out << st.dump(2) << "\n";
-    if (!out) throw std::runtime_error((tmp / "state.json").string() + ": write failed");
+    write_file_atomically((tmp / "state.json").string(), st.dump(2) + "\n");
   }
   // Swap in: the old checkpoint is removed only after the new one is complete.
   const fs::path old = target.string() + ".old-" + std::to_string(::getpid());

@@ -1,8 +1,12 @@
 #pragma once
+// owns: the training loop, its knobs, history, λ schedule and checkpoints.
+// must not include: transport/, io/, study/, style/, <imgui, <GL, <cairo (train.h itself stays torch-free: train_state.h holds the tensors)
+//
 // The training loop as a reusable component: blocking `run` for the CLI, or a
 // background thread (`start`) for the GUI. It talks to other threads only through
 // Knobs (atomics, read once per iteration, no locks on the hot path), immutable
-// WeightSnapshots and the History, which readers copy.
+// WeightSnapshots, the History (which readers copy) and last_error(), each behind its
+// own small lock.
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -14,8 +18,8 @@
 #include <vector>
 
 #include "core/config.h"
-#include "train/lambda_schedule.h"
 #include "core/snapshot.h"
+#include "train/lambda_schedule.h"
 
 namespace gapscope {
 
@@ -100,7 +104,7 @@ class Trainer {
   void save(const std::string& dir) const;
   static std::unique_ptr<Trainer> load(const std::string& dir);
 
-  struct Impl;  // torch-side state, defined in train.cpp
+  struct Impl;  // the torch-side state (network, optimiser, RNG), defined in train_state.h
 
  private:
   void publish();

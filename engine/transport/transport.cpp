@@ -1,7 +1,5 @@
 #include "transport/transport.h"
 
-#include "core/rng.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+
+#include "core/rng.h"
 
 namespace gapscope {
 namespace {

@@ -1,4 +1,7 @@
 #pragma once
+// owns: Wasserstein-2 between point clouds — the exact network simplex, the paper's grid metric, 1-D and sliced — and the W2 triple.
+// must not include: kernels/, nn/, sample/, train/, io/, study/, style/, <torch/, <ATen/, <imgui, <GL, <cairo
+//
 // Wasserstein-2 distances between point clouds and weighted discrete measures, with
 // squared Euclidean ground cost: the exact optimum (network simplex on a column-
 // generated bipartite graph), the paper's grid-histogram metric (math.md §5), the

@@ -1,7 +1,7 @@
-// Training-step and sampler timings at the paper's CPU batch sizes (math.md §5):
-// 1 998 DSM samples, 5 000 collocation points, 1 000 boundary points per side, d = 2,
-// the 80-80-80 softplus(beta = 100) potential network, float32. Compare with
-// /work/shared/bench/paper_step.py and paper_sample.py (scripts/bench runs both).
+// Training-step and sampler timings at Config's defaults, the paper's CPU setting
+// (docs/math.md §5): 20 000 DSM samples, 5 000 collocation points, no boundary term,
+// d = 2, the 80-80-80 softplus(beta = 100) potential network, float32. scripts/bench
+// runs these and the paper's PyTorch step and sampler in one run.
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
@@ -17,7 +17,7 @@ using namespace gapscope;
 namespace {
 
 void train_step(benchmark::State& st, double lambda, const char* model) {
-  Config c;  // paper defaults: circles2, OU, T = 10, 80-80-80 softplus(100), batch sizes as above
+  Config c;  // the paper's defaults: circles2, OU, T = 10, 80-80-80 softplus(100), batch sizes as above
   c.lambda = lambda;
   c.model = model;
   c.residual_stats_every = 0;

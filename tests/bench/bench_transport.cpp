@@ -1,4 +1,4 @@
-// Benchmarks of the transport module on the two cases of /work/shared/bench/pot_w2.py:
+// Benchmarks of the transport module on the two cases of POT's reference run (pot_w2.py):
 // the paper's 64×64 grid metric between 300 000-sample ring clouds (scales 2.0 and
 // 2.1), and exact W2 between 2 000 vs 2 000 ring points. The data are drawn the same
 // way (two rings, radii N(0.65, 0.1²) and N(1.4, 0.1²), uniform angle, times the scale)
