@@ -6,14 +6,15 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "commands.h"
+#include "core/atomic_file.h"
 #include "core/config.h"
-#include "sample/residual_field.h"
 #include "core/sde.h"
+#include "sample/residual_field.h"
 #include "train/train.h"
 
 namespace gapscope::cli {
@@ -59,8 +60,7 @@ void run_residual(const ResidualArgs& a) {
                                 ", " + std::to_string(sde.T) + "]");
   auto f = residual_field(*snap, sde, q);
 
-  std::ofstream out(a.out);
-  if (!out) throw std::runtime_error(a.out + ": cannot open for writing");
+  std::ostringstream out;
   const int d = snap->spec.d;
   const bool xt = f.y_label == "t";
   // Columns: t, then the x coordinates, then R (score model: R = |r|, and absr = |r|).
@@ -79,7 +79,7 @@ void run_residual(const ResidualArgs& a) {
       if (!f.potential) out << ',' << v;
       out << "\n";
     }
-  if (!out) throw std::runtime_error(a.out + ": write failed");
+  write_file_atomically(a.out, out.str());
 
   auto st = residual_stats(*snap, sde, c.box, 8192, 10);
   const char* sq = f.potential ? "R^2" : "|r|^2";

@@ -7,8 +7,8 @@
 
 #include "commands.h"
 #include "core/config.h"
-#include "train/lambda_schedule.h"
 #include "progress.h"
+#include "train/lambda_schedule.h"
 #include "train/train.h"
 
 namespace gapscope::cli {

@@ -7,8 +7,8 @@
 
 #include <vector>
 
-#include "kernels/fused_potential.h"
 #include "core/snapshot.h"
+#include "kernels/fused_potential.h"
 
 namespace gapscope {
 

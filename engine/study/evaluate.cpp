@@ -8,9 +8,9 @@
 
 #include "core/config.h"
 #include "core/data.h"
+#include "core/sde.h"
 #include "sample/residual_field.h"
 #include "sample/sample.h"
-#include "core/sde.h"
 #include "train/train.h"
 
 namespace gapscope {

@@ -6,8 +6,8 @@
 #include <random>
 
 #include "core/data.h"
-#include "nn/model.h"
 #include "core/sde.h"
+#include "nn/model.h"
 #include "train/train.h"
 
 namespace gapscope {

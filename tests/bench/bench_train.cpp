@@ -8,8 +8,8 @@
 #include <cstdlib>
 
 #include "core/config.h"
-#include "sample/sample.h"
 #include "core/sde.h"
+#include "sample/sample.h"
 #include "train/train.h"
 
 using namespace gapscope;

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <random>
 
+#include "jet_test_util.h"
 #include "kernels/fused_potential.h"
 #include "nn/model.h"
-#include "jet_test_util.h"
 #include "nn/residual.h"
 
 using namespace gapscope;

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/sde.h"
 #include "nn/loss.h"
 #include "nn/model.h"
-#include "core/sde.h"
 
 using namespace gapscope;
 

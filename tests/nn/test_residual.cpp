@@ -10,13 +10,13 @@
 
 #include "core/config.h"
 #include "core/data.h"
+#include "core/sde.h"
 #include "jet_test_util.h"
 #include "nn/jet.h"
 #include "nn/loss.h"
 #include "nn/model.h"
 #include "nn/residual.h"
 #include "sample/residual_field.h"
-#include "core/sde.h"
 #include "train/train.h"
 
 using namespace gapscope;

@@ -6,8 +6,8 @@
 
 #include "core/config.h"
 #include "core/data.h"
-#include "sample/sample.h"
 #include "core/sde.h"
+#include "sample/sample.h"
 
 using namespace gapscope;
 

@@ -9,9 +9,9 @@
 #include <stdexcept>
 
 #include "core/config.h"
+#include "core/points.h"
 #include "study/evaluate.h"
 #include "train/lambda_schedule.h"
-#include "core/points.h"
 #include "train/train.h"
 
 using namespace gapscope;
