@@ -1,6 +1,6 @@
 #pragma once
-// The element-wise half of the forward Taylor jets (jet.h), on raw arrays, shared by
-// the tensor-level jets (jet.cpp) and the fused CPU kernels (fused_potential.cpp).
+// The element-wise half of the forward Taylor jets (nn/jet.h), on raw arrays, shared by
+// the tensor-level jets (nn/jet.cpp) and the fused CPU kernels (kernels/fused_potential.cpp).
 // Layout: a layer's jet is B = 1 + K + Q blocks of n rows x H, block-major: the value,
 // then K tangents, then Q second-order blocks. Callers split rows [r0, r1) over threads.
 #include <algorithm>

@@ -18,7 +18,7 @@ struct FpLoss {
   torch::Tensor boundary;  // mean softplus(u)^2 over the boundary points (score model: 0, see loss.cpp)
 };
 // Either set of points may be empty: that term is then 0 and not evaluated.
-// Both losses use the forward jets of engine/jet.h and one hand-written reverse pass.
+// Both losses use the forward jets of nn/jet.h and one hand-written reverse pass.
 FpLoss fp_loss(const Network& net, const Sde& sde, const torch::Tensor& tc, const torch::Tensor& xc,
                const torch::Tensor& tb, const torch::Tensor& xb);
 

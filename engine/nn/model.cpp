@@ -162,7 +162,7 @@ torch::Tensor Network::score_nograd(const torch::Tensor& t, const torch::Tensor&
     potential_score(potential_weights(), xc.size(0), tc.data_ptr<float>(), xc.data_ptr<float>(), out.data_ptr<float>());
     return out;
   }
-  // Forward tangents along x with fused element-wise loops (engine/jet.h), no graph.
+  // Forward tangents along x with fused element-wise loops (nn/jet.h), no graph.
   JetSpec js;
   js.dx = spec_.potential;
   auto j = network_jet(*this, t, x, js);

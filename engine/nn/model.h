@@ -35,8 +35,8 @@ class Network {
   // Score for sampling: no autograd graph (fused_potential.h for the potential on the CPU).
   torch::Tensor score_nograd(const torch::Tensor& t, const torch::Tensor& x) const;
 
-  // A float potential network on the CPU runs the fused kernels (engine/fused_potential.h)
-  // on views of its parameter storage.
+  // A float potential network on the CPU runs the fused kernels (kernels/fused_potential.h)
+  // on views of its parameter storage; the rule is runs_fused (nn/score_function.h).
   bool fused() const;
   PotentialWeights potential_weights() const;
 

@@ -30,7 +30,7 @@ torch::Tensor log_fp_residual(const Sde& sde, const torch::Tensor& t, const torc
 
 // Jet of the potential network by nested autograd (grad of grad): the test oracle.
 LogDensityJet potential_jet_autograd(const Network& net, const torch::Tensor& t, const torch::Tensor& x);
-// The same jet by forward Taylor propagation (engine/jet.h): one pass, then one
+// The same jet by forward Taylor propagation (nn/jet.h): one pass, then one
 // hand-written reverse pass for the parameter gradient. This is the training path.
 LogDensityJet potential_jet(const Network& net, const torch::Tensor& t, const torch::Tensor& x);
 

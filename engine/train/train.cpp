@@ -228,7 +228,7 @@ TrainRow Trainer::step() {
 
   TrainRow row;
   if (s.net.fused()) {
-    // The paper's model on the CPU: loss and gradient in one fused pass (fused_potential.h).
+    // The paper's model on the CPU: loss and gradient in one fused pass (kernels/fused_potential.h).
     DsmBatch db;
     db.n = c.batch_dsm, db.t = tv.data(), db.x0 = x0.v.data(), db.z = zv.data();
     FpBatch fb;
