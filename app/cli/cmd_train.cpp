@@ -25,6 +25,7 @@ struct TrainArgs {
 
 void run_train(const TrainArgs& a) {
   at::set_num_threads(a.threads);
+  Trainer::check_save_target(a.out);  // before the work, not after it
   const LambdaSchedule schedule = parse_lambda_schedule(a.lambda_schedule);  // bad entries fail before any work
   std::unique_ptr<Trainer> tr;
   if (!a.resume.empty()) {
@@ -64,7 +65,8 @@ void run_train(const TrainArgs& a) {
     line.update(p.row.iteration, p.target, p.it_per_s, p.eta_s, buf);
   }, every);
   line.finish();
-  tr->save(a.out);
+  const std::string notice = tr->save(a.out);
+  if (!notice.empty()) std::cerr << "note: " << notice << "\n";
   std::cerr << "saved checkpoint " << a.out << " at iteration " << tr->iteration() << "\n";
 }
 

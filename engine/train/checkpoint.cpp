@@ -1,15 +1,26 @@
 // Trainer::save / Trainer::load: one directory per checkpoint holding
-//   config.json  model.pt  optimizer.pt  history.csv  state.json
-// Written to a sibling temporary directory first and renamed into place, so a crash
-// mid-write never destroys the checkpoint that was there before.
+//   config.json  model.pt  optimizer.pt  history.csv  state.json   (state.json last)
+// The new checkpoint is written to a sibling D.tmp-PID, every file fsynced, then swapped
+// with D in one step (renameat2 RENAME_EXCHANGE; where the file system lacks it, two
+// renames), so at every instant D or a complete sibling holds a checkpoint. A save or
+// load after a crash finds the siblings: it restores D from a complete one when D is
+// missing and removes the rest, and says so in one line.
+#include <signal.h>
+#include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
@@ -19,48 +30,205 @@ namespace gapscope {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-void Trainer::save(const std::string& dir) const {
+namespace {
+
+constexpr const char* kFormat = "gapscope-checkpoint-1";
+const char* const kFiles[] = {"config.json", "model.pt", "optimizer.pt", "history.csv", "state.json"};
+
+std::function<void(const std::string&)> g_fault;  // Trainer::set_save_fault_for_testing
+
+fs::path normalise(const std::string& dir) {
+  if (dir.empty()) throw std::runtime_error("checkpoint: empty path");
+  fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "runs/c2/" names runs/c2
+  return p;
+}
+
+bool has_format(const fs::path& d) {
+  std::ifstream in(d / "state.json");
+  if (!in) return false;
+  try {
+    const json st = json::parse(in);
+    return st.is_object() && st.value("format", std::string()) == kFormat;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool complete(const fs::path& d) {
+  std::error_code ec;
+  if (!fs::is_directory(d, ec)) return false;
+  for (const char* f : kFiles)
+    if (!fs::is_regular_file(d / f, ec)) return false;
+  return has_format(d);
+}
+
+void fsync_dir(const fs::path& d) {
+  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Siblings D.tmp-PID / D.old-PID left by a save that did not finish (its process is gone).
+std::vector<fs::path> leftovers(const fs::path& target) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  const fs::path parent = target.parent_path();
+  if (!fs::is_directory(parent, ec)) return out;
+  const std::string base = target.filename().string();
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    for (const char* tag : {".tmp-", ".old-"}) {
+      const std::string prefix = base + tag;
+      if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string pid = name.substr(prefix.size());
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      const long p = std::stol(pid);
+      const bool alive = p == ::getpid() || ::kill(static_cast<pid_t>(p), 0) == 0 || errno == EPERM;
+      if (!alive) out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void write(const fs::path& file, const std::string& bytes) {
+  if (g_fault) g_fault(file.filename().string());
+  write_file_atomically(file.string(), bytes);
+}
+
+// Moves the complete checkpoint at tmp to target, whatever was at target going away only
+// once the new one is in place.
+void install(const fs::path& tmp, const fs::path& target) {
+  if (g_fault) g_fault("install");
+  std::error_code ec;
+  const fs::path parent = target.parent_path();
+  if (fs::is_directory(target, ec) && fs::is_empty(target, ec)) fs::remove(target, ec);
+  if (fs::exists(fs::symlink_status(target, ec))) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+      fsync_dir(parent);
+      fs::remove_all(tmp, ec);  // now the previous checkpoint
+      return;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      throw std::runtime_error(target.string() + ": cannot replace (" + std::strerror(errno) + ")");
+    // No atomic exchange here: for an instant only the siblings hold checkpoints, which
+    // the next save or load recovers.
+    const fs::path old = target.string() + ".old-" + std::to_string(::getpid());
+    fs::rename(target, old);
+    fs::rename(tmp, target);
+    fsync_dir(parent);
+    fs::remove_all(old, ec);
+    return;
+  }
+  fs::rename(tmp, target);
+  fsync_dir(parent);
+}
+
+}  // namespace
+
+void Trainer::set_save_fault_for_testing(std::function<void(const std::string& stage)> fault) {
+  g_fault = std::move(fault);
+}
+
+std::string Trainer::recover_checkpoint(const std::string& dir) {
+  const fs::path target = normalise(dir);
+  const auto left = leftovers(target);
+  if (left.empty()) return "";
+  std::error_code ec;
+  std::string notice;
+  fs::path restored;
+  if (!fs::exists(fs::symlink_status(target, ec))) {
+    // A complete .tmp is the newer work (its state.json, written last, is there); a
+    // complete .old is the checkpoint that was being replaced.
+    for (const char* tag : {".tmp-", ".old-"})
+      for (const auto& p : left)
+        if (restored.empty() && p.filename().string().find(tag) != std::string::npos && complete(p)) restored = p;
+    if (!restored.empty()) {
+      fs::rename(restored, target);
+      fsync_dir(target.parent_path());
+      notice = target.string() + ": restored from " + restored.filename().string() + " (left by an interrupted save)";
+    }
+  }
+  std::string removed;
+  for (const auto& p : left)
+    if (p != restored) {
+      fs::remove_all(p, ec);
+      removed += (removed.empty() ? "" : ", ") + p.filename().string();
+    }
+  if (!removed.empty())
+    notice += (notice.empty() ? target.string() + ": " : "; ") + "removed " + removed + " (left by an interrupted save)";
+  return notice;
+}
+
+void Trainer::check_save_target(const std::string& dir) {
+  const fs::path target = normalise(dir);
+  std::error_code ec;
+  const auto st = fs::symlink_status(target, ec);
+  if (!fs::exists(st)) return;
+  if (fs::is_symlink(st))
+    throw std::runtime_error(target.string() + ": is a symbolic link; refusing to replace it with a checkpoint");
+  if (fs::is_directory(st) && (fs::is_empty(target, ec) || has_format(target))) return;
+  throw std::runtime_error(target.string() + ": exists and is not a gapscope checkpoint (no state.json of format " +
+                           kFormat + "); refusing to replace it: choose another output path");
+}
+
+std::string Trainer::save(const std::string& dir) const {
   std::lock_guard<std::mutex> guard(step_m_);  // a consistent state, never mid-step
-  const fs::path target = fs::absolute(dir);
+  const fs::path target = normalise(dir);
+  std::string notice = recover_checkpoint(target.string());
+  check_save_target(target.string());
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   const fs::path tmp = target.string() + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(tmp);
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
   fs::create_directories(tmp);
-  const Impl& s = *impl_;
-
-  Config cfg = s.cfg;
-  cfg.lambda = knobs_.lambda.load();
-  if (cfg.lr_schedule == "constant") cfg.lr = knobs_.lr.load();  // a schedule's lr lives in state.json
-  save_config(cfg, (tmp / "config.json").string());
-  {
-    std::vector<torch::Tensor> params;
-    for (auto& p : s.net.parameters()) params.push_back(p.detach().cpu());
-    torch::save(params, (tmp / "model.pt").string());
-  }
-  {
-    torch::serialize::OutputArchive ar;
-    s.opt->save(ar);
-    ar.save_to((tmp / "optimizer.pt").string());
-  }
-  history_.write_csv((tmp / "history.csv").string());
-  {
+  try {
+    const Impl& s = *impl_;
+    Config cfg = s.cfg;
+    cfg.lambda = knobs_.lambda.load();
+    if (cfg.lr_schedule == "constant") cfg.lr = knobs_.lr.load();  // a schedule's lr lives in state.json
+    if (g_fault) g_fault("config.json");
+    save_config(cfg, (tmp / "config.json").string());
+    {
+      std::vector<torch::Tensor> params;
+      for (auto& p : s.net.parameters()) params.push_back(p.detach().cpu());
+      std::ostringstream bytes;
+      torch::save(params, bytes);
+      write(tmp / "model.pt", bytes.str());
+    }
+    {
+      torch::serialize::OutputArchive ar;
+      s.opt->save(ar);
+      std::ostringstream bytes;
+      ar.save_to(bytes);
+      write(tmp / "optimizer.pt", bytes.str());
+    }
+    {
+      const std::string h = (tmp / "history.csv").string();
+      if (g_fault) g_fault("history.csv");
+      history_.write_csv(h);
+    }
     std::ostringstream rng;
     rng << s.rng;
-    json st = {{"format", "gapscope-checkpoint-1"}, {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
-               {"lr", knobs_.lr.load()},           {"seconds", s.seconds},            {"rng", rng.str()}};
-    write_file_atomically((tmp / "state.json").string(), st.dump(2) + "\n");
+    const json st = {{"format", kFormat},          {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
+                     {"lr", knobs_.lr.load()},    {"seconds", s.seconds},           {"rng", rng.str()}};
+    write(tmp / "state.json", st.dump(2) + "\n");  // last: its presence marks the folder complete
+    install(tmp, target);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
   }
-  // Swap in: the old checkpoint is removed only after the new one is complete.
-  const fs::path old = target.string() + ".old-" + std::to_string(::getpid());
-  if (fs::exists(target)) fs::rename(target, old);
-  fs::rename(tmp, target);
-  fs::remove_all(old);
+  return notice;
 }
 
 std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
+  const std::string recovered = recover_checkpoint(dir);
   const fs::path d(dir);
   if (!fs::is_directory(d)) throw std::runtime_error(dir + ": not a checkpoint directory");
-  for (const char* f : {"config.json", "model.pt", "optimizer.pt", "history.csv", "state.json"})
+  for (const char* f : kFiles)
     if (!fs::exists(d / f)) throw std::runtime_error((d / f).string() + ": missing (not a gapscope checkpoint?)");
   // A checkpoint from before lr_schedule / boundary_weight / lambda_change existed was
   // trained at a constant lr with the boundary term weighted by lambda: it loads with
@@ -99,9 +267,17 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   }
   auto tr = std::make_unique<Trainer>(cfg);
   Impl& s = *tr->impl_;
+  // LibTorch's readers report a bad archive as a multi-line c10::Error with C++ frames.
+  auto unreadable = [](const fs::path& f) {
+    return std::runtime_error(f.string() + ": unreadable (truncated, corrupt or not written by gapscope)");
+  };
   {
     std::vector<torch::Tensor> params;
-    torch::load(params, (d / "model.pt").string());
+    try {
+      torch::load(params, (d / "model.pt").string());
+    } catch (const c10::Error&) {
+      throw unreadable(d / "model.pt");
+    }
     auto mine = s.net.parameters();
     if (params.size() != mine.size())
       throw std::runtime_error((d / "model.pt").string() + ": parameter count does not match config.json");
@@ -113,9 +289,13 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
     }
   }
   {
-    torch::serialize::InputArchive ar;
-    ar.load_from((d / "optimizer.pt").string(), s.net.device());
-    s.opt->load(ar);
+    try {
+      torch::serialize::InputArchive ar;
+      ar.load_from((d / "optimizer.pt").string(), s.net.device());
+      s.opt->load(ar);
+    } catch (const c10::Error&) {
+      throw unreadable(d / "optimizer.pt");
+    }
   }
   try {
     std::istringstream rng(st.at("rng").get<std::string>());
@@ -131,6 +311,7 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   // Resuming mid-stage continues that stage with the optimiser state just loaded.
   s.stage = cfg.lr_stage_at(tr->iteration_.load());
   s.last_lambda = tr->knobs_.lambda.load();
+  if (!recovered.empty()) notice = recovered + (notice.empty() ? "" : "; " + notice);
   tr->load_notice_ = notice;
   tr->publish();
   return tr;

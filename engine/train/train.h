@@ -99,10 +99,21 @@ class Trainer {
 
   SnapshotPtr snapshot() const;  // newest published weights
 
-  // Exact checkpoints: model, optimiser state, RNG state, config, history.
-  // Written to a temporary directory and renamed into place.
-  void save(const std::string& dir) const;
+  // Exact checkpoints: model, optimiser state, RNG state, config, history. save() writes
+  // a sibling folder and swaps it in, so the path holds a whole checkpoint at every
+  // instant; it refuses a path that holds anything but a gapscope checkpoint (or an empty
+  // folder). Both recover what an interrupted save left (recover_checkpoint); save
+  // returns that notice ("" normally), load keeps it in load_notice().
+  std::string save(const std::string& dir) const;
   static std::unique_ptr<Trainer> load(const std::string& dir);
+  // Throws, naming the path, when save(dir) would refuse it: call before long work.
+  static void check_save_target(const std::string& dir);
+  // Restores dir from a complete sibling left by a killed save when dir is missing and
+  // removes the other leftovers; returns a one-line notice of what it did ("" if nothing).
+  static std::string recover_checkpoint(const std::string& dir);
+  // Tests only: called with each file name before it is written, and with "install"
+  // before the swap; throwing there simulates a failed write. Empty: no fault.
+  static void set_save_fault_for_testing(std::function<void(const std::string& stage)> fault);
 
   struct Impl;  // the torch-side state (network, optimiser, RNG), defined in train_state.h
 

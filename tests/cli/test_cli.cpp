@@ -112,3 +112,18 @@ TEST(Cli, TrainWritesThePapersSettingAndTakesALambdaSchedule) {
   EXPECT_NE(r.output.find("'5:x'"), std::string::npos) << r.output;
   EXPECT_EQ(lines(r.output), 1) << r.output;
 }
+
+TEST(Cli, TrainRefusesAnOutputThatIsNotACheckpointBeforeTraining) {
+  auto dir = gapscope::testing::temp_dir("cli-out");
+  std::filesystem::create_directories(dir / "mine");
+  { std::ofstream(dir / "mine" / "data.csv") << "1,2\n"; }
+  auto r = run_cli("train --set hidden=16 --set batch_dsm=64 --iterations 100000 --out " + (dir / "mine").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("is not a gapscope checkpoint"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("/100000"), std::string::npos) << "trained before refusing: " << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "mine" / "data.csv"));
+  // A trailing slash, as tab completion writes it, names the folder itself.
+  r = run_cli("train --set hidden=16 --set batch_dsm=64 --iterations 3 --out " + (dir / "ck").string() + "/");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "ck" / "state.json"));
+}

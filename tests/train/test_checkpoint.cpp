@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/config.h"
@@ -131,4 +135,127 @@ TEST(Checkpoint, OldCheckpointLoadsWithTheValuesItWasTrainedWith) {
   EXPECT_EQ(old->config().lambda_change, "keep");
   EXPECT_NE(old->load_notice().find("lr_schedule=constant"), std::string::npos) << old->load_notice();
   EXPECT_NE(old->load_notice().find("boundary_weight=0.5"), std::string::npos) << old->load_notice();
+}
+
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Checkpoint, NeverReplacesWhatIsNotACheckpoint) {
+  namespace fs = std::filesystem;
+  Trainer tr(small_config());
+  tr.step();
+  const fs::path root = gapscope::testing::temp_dir("ckpt-refuse");
+  // A folder of the user's own files.
+  fs::create_directories(root / "mine");
+  std::ofstream(root / "mine" / "thesis.tex") << "years of work";
+  const std::string e1 = error_of([&] { tr.save((root / "mine").string()); });
+  EXPECT_NE(e1.find("is not a gapscope checkpoint"), std::string::npos) << e1;
+  EXPECT_EQ(e1.find('\n'), std::string::npos);
+  EXPECT_EQ(slurp(root / "mine" / "thesis.tex"), "years of work");
+  EXPECT_THROW(Trainer::check_save_target((root / "mine/").string()), std::runtime_error);
+  // A regular file, and a symbolic link to a checkpoint.
+  std::ofstream(root / "notes.txt") << "keep";
+  EXPECT_NE(error_of([&] { tr.save((root / "notes.txt").string()); }), "");
+  EXPECT_EQ(slurp(root / "notes.txt"), "keep");
+  tr.save((root / "real").string());
+  fs::create_directory_symlink(root / "real", root / "link");
+  EXPECT_NE(error_of([&] { tr.save((root / "link").string()); }).find("symbolic link"), std::string::npos);
+  EXPECT_TRUE(fs::is_symlink(root / "link"));
+  // An empty folder and paths as shells write them are fine: trailing slash, ".", "..".
+  fs::create_directories(root / "empty");
+  EXPECT_NO_THROW(tr.save((root / "empty/").string()));
+  EXPECT_EQ(Trainer::load((root / "empty").string())->iteration(), 1);
+  EXPECT_NO_THROW(tr.save((root / "empty" / "." / ".." / "empty" / "").string()));
+  EXPECT_NO_THROW(tr.save((root / "sp ace ünï").string()));
+  EXPECT_EQ(Trainer::load((root / "sp ace ünï" / "").string())->iteration(), 1);
+  for (const auto& e : fs::directory_iterator(root))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+TEST(Checkpoint, AFailureAtAnyFileOfTheSaveKeepsTheOldCheckpoint) {
+  namespace fs = std::filesystem;
+  Trainer tr(small_config());
+  tr.step();
+  const fs::path root = gapscope::testing::temp_dir("ckpt-fault");
+  const fs::path dir = root / "run";
+  tr.save(dir.string());
+  tr.step();
+  for (const char* stage : {"config.json", "model.pt", "optimizer.pt", "history.csv", "state.json", "install"}) {
+    Trainer::set_save_fault_for_testing([stage](const std::string& s) {
+      if (s == stage) throw std::runtime_error(std::string("injected: disk full at ") + stage);
+    });
+    const std::string e = error_of([&] { tr.save(dir.string()); });
+    Trainer::set_save_fault_for_testing({});
+    EXPECT_NE(e.find(stage), std::string::npos) << stage << ": " << e;
+    EXPECT_EQ(Trainer::load(dir.string())->iteration(), 1) << stage;
+    for (const auto& f : fs::directory_iterator(root))
+      EXPECT_EQ(f.path().filename(), "run") << "after a fault at " << stage << ": " << f.path();
+  }
+  tr.save(dir.string());
+  EXPECT_EQ(Trainer::load(dir.string())->iteration(), 2);
+}
+
+TEST(Checkpoint, WhatAKilledSaveLeftIsRecoveredWithANotice) {
+  namespace fs = std::filesystem;
+  Trainer tr(small_config());
+  tr.step();
+  const fs::path root = gapscope::testing::temp_dir("ckpt-recover");
+  const fs::path dir = root / "run";
+  // Killed between the two renames of a file system without RENAME_EXCHANGE: the path is
+  // gone, the finished new checkpoint waits as run.tmp-PID, the previous one as run.old-PID
+  // (999999999 is above any pid_max: that process is gone).
+  tr.save((root / "run.old-999999999").string());
+  tr.step();
+  tr.save((root / "run.tmp-999999999").string());
+  auto back = Trainer::load(dir.string());
+  EXPECT_EQ(back->iteration(), 2);  // the newer, complete one
+  EXPECT_NE(back->load_notice().find("restored from run.tmp-999999999"), std::string::npos) << back->load_notice();
+  EXPECT_NE(back->load_notice().find("removed run.old-999999999"), std::string::npos) << back->load_notice();
+  EXPECT_FALSE(fs::exists(root / "run.old-999999999"));
+  // Killed while writing: an incomplete sibling beside a good checkpoint is removed by the next save.
+  fs::create_directories(root / "run.tmp-999999998");
+  std::ofstream(root / "run.tmp-999999998" / "config.json") << "{";
+  const std::string notice = tr.save(dir.string());
+  EXPECT_NE(notice.find("removed run.tmp-999999998"), std::string::npos) << notice;
+  EXPECT_FALSE(fs::exists(root / "run.tmp-999999998"));
+  // A sibling of a live process (this one's parent, say) is another save in progress: left alone.
+  const fs::path live = root / ("run.tmp-" + std::to_string(::getppid()));
+  fs::create_directories(live);
+  EXPECT_EQ(Trainer::recover_checkpoint(dir.string()), "");
+  EXPECT_TRUE(fs::exists(live));
+}
+
+TEST(Checkpoint, TruncatedOrForeignFilesAreOneLineNamingTheFile) {
+  namespace fs = std::filesystem;
+  Trainer tr(small_config());
+  tr.step();
+  const fs::path root = gapscope::testing::temp_dir("ckpt-corrupt");
+  for (const char* file : {"model.pt", "optimizer.pt"})
+    for (int mode = 0; mode < 2; ++mode) {
+      const fs::path dir = root / (std::string(file) + std::to_string(mode));
+      tr.save(dir.string());
+      const auto size = fs::file_size(dir / file);
+      if (mode == 0) {
+        fs::resize_file(dir / file, size / 2);  // truncated
+      } else {
+        std::ofstream(dir / file, std::ios::trunc) << "not a torch archive at all";
+      }
+      const std::string e = error_of([&] { Trainer::load(dir.string()); });
+      EXPECT_NE(e.find((dir / file).string()), std::string::npos) << e;
+      EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    }
 }
