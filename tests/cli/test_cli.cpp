@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -126,4 +127,27 @@ TEST(Cli, TrainRefusesAnOutputThatIsNotACheckpointBeforeTraining) {
   r = run_cli("train --set hidden=16 --set batch_dsm=64 --iterations 3 --out " + (dir / "ck").string() + "/");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "ck" / "state.json"));
+}
+
+TEST(Cli, LongRunsSaveAsTheyGoAndOnSigterm) {
+  auto dir = gapscope::testing::temp_dir("cli-sig");
+  const std::string ck = (dir / "ck").string();
+  // Killed politely mid-run: a final save, exit 128 + SIGTERM, and the checkpoint loads.
+  const std::string cmd = std::string(GAPSCOPE_CLI) +
+                          " train --set hidden=16 --set batch_dsm=64 --set batch_collocation=64 --iterations 100000000"
+                          " --save-every 50 --out " + ck + " > " + (dir / "log").string() + " 2>&1 & pid=$!; "
+                          "i=0; while [ ! -f " + ck + "/state.json ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; "
+                          "sleep 0.5; kill -TERM $pid; "
+                          "wait $pid; echo $? > " + (dir / "rc").string();
+  ASSERT_EQ(std::system(("sh -c '" + cmd + "'").c_str()), 0);
+  std::ifstream rc(dir / "rc");
+  int code = -1;
+  rc >> code;
+  std::ifstream logf(dir / "log");
+  std::stringstream log;
+  log << logf.rdbuf();
+  EXPECT_EQ(code, 128 + 15) << log.str();
+  EXPECT_NE(log.str().find("interrupted (signal 15): saved checkpoint"), std::string::npos) << log.str();
+  auto r = run_cli("eval --checkpoint " + ck + " --n 50 --steps 5 --exact-n 0 --residual-points 0");
+  EXPECT_EQ(r.status, 0) << r.output;
 }
