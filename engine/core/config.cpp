@@ -1,12 +1,15 @@
 #include "core/config.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <functional>
-#include <cmath>
 #include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -24,9 +27,27 @@ struct Field {
   std::function<void(Config&, const json&)> set;
 };
 
+// Integers are range-checked before they are narrowed: nlohmann's get<int> of
+// 4294967312 is 16, and a network of width 16 would train without a word.
+template <class T>
+T checked(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const bool fits = v.is_number_unsigned()
+                          ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                          : v.get<std::int64_t>() >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                (v.get<std::int64_t>() < 0 ||
+                                 static_cast<std::uint64_t>(v.get<std::int64_t>()) <=
+                                     static_cast<std::uint64_t>(std::numeric_limits<T>::max()));
+    if (!fits)
+      throw std::out_of_range(v.dump() + ": expected an integer in [" + std::to_string(std::numeric_limits<T>::min()) +
+                              ", " + std::to_string(std::numeric_limits<T>::max()) + "]");
+  }
+  return v.get<T>();
+}
+
 template <class T>
 Field field(T Config::*m) {
-  return {[m](const Config& c) { return json(c.*m); }, [m](Config& c, const json& v) { c.*m = v.get<T>(); }};
+  return {[m](const Config& c) { return json(c.*m); }, [m](Config& c, const json& v) { c.*m = checked<T>(v); }};
 }
 
 const std::map<std::string, Field>& fields() {
@@ -102,6 +123,9 @@ std::string str(const T& v) {
 
 }  // namespace
 
+constexpr int kMaxHidden = 1 << 14, kMaxLayers = 256, kMaxBatch = 1 << 26;
+constexpr double kMaxStepBytes = 16e9;
+
 int Config::dim() const {
   if (dataset == "mixture1d") return 1;
   if (dataset == "mixture") return mixture_dim;
@@ -143,8 +167,8 @@ void Config::validate() const {
   if (!(beta_min > 0 && beta_max >= beta_min)) bad("beta_max", str(beta_max), "0 < beta_min <= beta_max");
   if (!(sigma_min > 0 && sigma_max > sigma_min)) bad("sigma_max", str(sigma_max), "0 < sigma_min < sigma_max");
   one_of("model", model, {"potential", "score"});
-  if (hidden < 1) bad("hidden", str(hidden), "an integer >= 1");
-  if (layers < 1) bad("layers", str(layers), "an integer >= 1");
+  if (hidden < 1 || hidden > kMaxHidden) bad("hidden", str(hidden), "an integer in [1, " + str(kMaxHidden) + "]");
+  if (layers < 1 || layers > kMaxLayers) bad("layers", str(layers), "an integer in [1, " + str(kMaxLayers) + "]");
   one_of("activation", activation, {"softplus", "tanh", "silu"});
   if (!(softplus_beta > 0)) bad("softplus_beta", str(softplus_beta), "a positive number");
   if (iterations < 0) bad("iterations", str(iterations), "an integer >= 0");
@@ -154,9 +178,27 @@ void Config::validate() const {
   one_of("lambda_change", lambda_change, {"keep", "reset_adam"});
   one_of("collocation", collocation, {"box", "forward"});
   if (potential_prior && model != "potential") bad("potential_prior", "true", "false unless model = potential");
-  if (batch_dsm < 1) bad("batch_dsm", str(batch_dsm), "an integer >= 1");
-  if (batch_collocation < 1) bad("batch_collocation", str(batch_collocation), "an integer >= 1");
-  if (batch_boundary < 0) bad("batch_boundary", str(batch_boundary), "an integer >= 0");
+  if (batch_dsm < 1 || batch_dsm > kMaxBatch) bad("batch_dsm", str(batch_dsm), "an integer in [1, " + str(kMaxBatch) + "]");
+  if (batch_collocation < 1 || batch_collocation > kMaxBatch)
+    bad("batch_collocation", str(batch_collocation), "an integer in [1, " + str(kMaxBatch) + "]");
+  if (batch_boundary < 0 || batch_boundary > kMaxBatch)
+    bad("batch_boundary", str(batch_boundary), "an integer in [0, " + str(kMaxBatch) + "]");
+  // What a step would allocate, before anything does: the parameters with Adam's two
+  // moments, and the jets of the largest batch (value, d + 1 tangents and the Laplacian
+  // per unit, forward and adjoint).
+  const double d = dataset == "mixture" ? mixture_dim : 2, h = hidden;
+  const double params = (d + 1) * h + (layers - 1) * h * h + h * (model == "score" ? d : 1) + layers * h + d;
+  const double batch = std::max({static_cast<double>(batch_dsm), static_cast<double>(batch_collocation),
+                                 4.0 * static_cast<double>(batch_boundary)});
+  const double bytes = 4 * (3 * params + 2 * batch * h * layers * (d + 3));
+  if (bytes > kMaxStepBytes) {
+    std::ostringstream gb;
+    gb.precision(3);
+    gb << bytes / 1e9;
+    bad("hidden", str(hidden), "a network and batches that fit in memory: width " + str(hidden) + ", " + str(layers) +
+                                   " layers and batches of " + str(static_cast<int64_t>(batch)) + " need about " +
+                                   gb.str() + " GB per step (at most " + str(kMaxStepBytes / 1e9) + " GB)");
+  }
   if (!(box > 0)) bad("box", str(box), "a positive number");
   if (!(lambda >= 0)) bad("lambda", str(lambda), "a number >= 0");
   one_of("device", device.substr(0, 4), {"cpu", "cuda"});
@@ -232,7 +274,11 @@ Config config_from_json(const json& j, const std::string& where) {
                                                                 : std::string("a ") + type_name(expected)));
     if (it.key() == "seed" && it.value().is_number_integer() && it.value().get<int64_t>() < 0)
       throw std::invalid_argument(where + ": key 'seed' = " + it.value().dump() + ": expected an integer >= 0");
-    f->second.set(c, it.value());
+    try {
+      f->second.set(c, it.value());
+    } catch (const std::out_of_range& e) {
+      throw std::invalid_argument(where + ": key '" + it.key() + "' = " + e.what());
+    }
   }
   try {
     c.validate();

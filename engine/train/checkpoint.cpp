@@ -297,16 +297,29 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
       throw unreadable(d / "optimizer.pt");
     }
   }
-  try {
-    std::istringstream rng(st.at("rng").get<std::string>());
+  // Every value is checked: a resume from a negative iteration or an RNG state that did
+  // not parse would run, but would no longer be the exact continuation it claims to be.
+  const std::string state = (d / "state.json").string();
+  auto need = [&](const char* key, bool ok, const char* expected) {
+    if (!ok) throw std::runtime_error(state + ": key '" + key + "': expected " + expected);
+  };
+  need("format", st.is_object() && st.value("format", std::string()) == kFormat, kFormat);
+  need("iteration", st.contains("iteration") && st["iteration"].is_number_integer() && st["iteration"].get<int64_t>() >= 0,
+       "an integer >= 0");
+  need("lambda", st.contains("lambda") && st["lambda"].is_number() && st["lambda"].get<double>() >= 0, "a number >= 0");
+  need("lr", st.contains("lr") && st["lr"].is_number() && st["lr"].get<double>() > 0, "a number > 0");
+  need("seconds", st.contains("seconds") && st["seconds"].is_number() && st["seconds"].get<double>() >= 0,
+       "a number >= 0");
+  need("rng", st.contains("rng") && st["rng"].is_string(), "the generator's state as a string");
+  {
+    std::istringstream rng(st["rng"].get<std::string>());
     rng >> s.rng;
-    tr->iteration_ = st.at("iteration").get<int64_t>();
-    tr->knobs_.lambda = st.at("lambda").get<double>();
-    tr->knobs_.lr = st.at("lr").get<double>();
-    s.seconds = st.at("seconds").get<double>();
-  } catch (const std::exception& e) {
-    throw std::runtime_error((d / "state.json").string() + ": " + e.what());
+    need("rng", static_cast<bool>(rng) && (rng >> std::ws).eof(), "the generator's state (312 words and a position)");
   }
+  tr->iteration_ = st["iteration"].get<int64_t>();
+  tr->knobs_.lambda = st["lambda"].get<double>();
+  tr->knobs_.lr = st["lr"].get<double>();
+  s.seconds = st["seconds"].get<double>();
   tr->history_.assign(History::read_csv((d / "history.csv").string()));
   // Resuming mid-stage continues that stage with the optimiser state just loaded.
   s.stage = cfg.lr_stage_at(tr->iteration_.load());

@@ -153,3 +153,28 @@ TEST(Config, BadJsonFileNamesFile) {
   EXPECT_NE(e.find(p), std::string::npos) << e;
   EXPECT_NE(e.find("invalid JSON"), std::string::npos) << e;
 }
+
+TEST(Config, IntegersAreRangeCheckedBeforeNarrowingAndSizesAreCapped) {
+  auto error = [](const std::string& set) {
+    Config c;
+    try {
+      apply_overrides(c, {set});
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  // 2^32 + 16 would wrap to 16 in an int.
+  const std::string wrap = error("hidden=4294967312");
+  EXPECT_NE(wrap.find("key 'hidden' = 4294967312: expected an integer in [-2147483648, 2147483647]"), std::string::npos)
+      << wrap;
+  EXPECT_NE(error("batch_dsm=-9223372036854775809").find("batch_dsm"), std::string::npos);  // a double in JSON
+  EXPECT_NE(error("layers=18446744073709551615").find("key 'layers'"), std::string::npos);
+  // Widths and batches that would not fit in memory say how much they would need.
+  const std::string big = error("hidden=16000");
+  EXPECT_NE(big.find("GB per step"), std::string::npos) << big;
+  EXPECT_NE(error("hidden=100000").find("key 'hidden' = 100000: expected an integer in [1, 16384]"), std::string::npos);
+  EXPECT_NE(error("batch_collocation=100000000").find("batch_collocation"), std::string::npos);
+  EXPECT_EQ(error("hidden=512"), "");
+  EXPECT_EQ(error("iterations=9000000000"), "");  // int64: fine
+}

@@ -259,3 +259,27 @@ TEST(Checkpoint, TruncatedOrForeignFilesAreOneLineNamingTheFile) {
       EXPECT_EQ(e.find('\n'), std::string::npos) << e;
     }
 }
+
+TEST(Checkpoint, StateJsonIsValidatedKeyByKey) {
+  namespace fs = std::filesystem;
+  Trainer tr(small_config());
+  tr.step();
+  const fs::path root = gapscope::testing::temp_dir("ckpt-state");
+  const struct {
+    const char* key;
+    nlohmann::json value;
+  } cases[] = {{"iteration", -5}, {"iteration", 1.5}, {"lambda", -1}, {"lr", 0}, {"seconds", "x"},
+               {"rng", "1 2 3"},  {"rng", 7},         {"format", "other"}};
+  int k = 0;
+  for (const auto& c : cases) {
+    const fs::path dir = root / std::to_string(k++);
+    tr.save(dir.string());
+    nlohmann::json st;
+    std::ifstream(dir / "state.json") >> st;
+    st[c.key] = c.value;
+    std::ofstream(dir / "state.json", std::ios::trunc) << st.dump();
+    const std::string e = error_of([&] { Trainer::load(dir.string()); });
+    EXPECT_NE(e.find("state.json: key '" + std::string(c.key) + "'"), std::string::npos) << c.key << " " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos);
+  }
+}
