@@ -41,6 +41,14 @@ bool parse_float(const std::string& s, float& out) {
   return true;
 }
 
+// A line as an error message quotes it: at most 60 characters and no control bytes, so a
+// binary file or a megabyte-long line still gives one short line.
+std::string excerpt(const std::string& line) {
+  std::string out;
+  for (char c : line.substr(0, 60)) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+  return line.size() > 60 ? out + "..." : out;
+}
+
 }  // namespace
 
 Points head(const Points& p, std::size_t n) {
@@ -92,10 +100,10 @@ Points read_points_csv(const std::string& path) {
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(p.d) +
                                " columns, got " + std::to_string(fields.size()));
     if (!numeric)
-      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected numbers, got '" + line + "'");
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected numbers, got '" + excerpt(line) + "'");
     for (float v : vals) {
       if (!std::isfinite(v))
-        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": non-finite value in '" + line + "'");
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": non-finite value in '" + excerpt(line) + "'");
       p.v.push_back(v);
     }
   }

@@ -92,3 +92,21 @@ TEST(Points, OutsideShareCountsEscapesAndNonFinite) {
   EXPECT_DOUBLE_EQ(outside_share(p, 1e5), 1.0 / 5.0);  // the NaN row is always outside
   EXPECT_DOUBLE_EQ(outside_share(Points(2, 0), 4.0), 0.0);
 }
+
+TEST(PointsCsv, ErrorsQuoteAShortExcerptNeverTheWholeLine) {
+  auto dir = gapscope::testing::temp_dir("csv-long");
+  const auto path = (dir / "long.csv").string();
+  {
+    std::ofstream f(path);
+    f << "x,y\n1,2\n" << std::string(100000, 'a') << std::string(",\x01\x02\n", 4) << "3,4\n";
+  }
+  try {
+    read_points_csv(path);
+    FAIL() << "accepted a non-numeric row";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind(path + ":3: expected numbers, got 'aaa", 0), 0u) << m.substr(0, 200);
+    EXPECT_LT(m.size(), path.size() + 140);
+    EXPECT_EQ(m.find('\x01'), std::string::npos);
+  }
+}
