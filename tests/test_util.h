@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -14,6 +16,12 @@ inline std::filesystem::path temp_dir(const std::string& name) {
            ("gapscope-test-" + name + "-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(p);
   return p;
+}
+
+// A file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 struct RunResult {

@@ -1,7 +1,7 @@
 // gapscope-cli reproduce [--preset paper|laptop|smoke] [--datasets blob,checker,circles2] [--weights 0,0.1,1,10]
 //   [--iterations N] [--samples M] [--grid G] [--out DIR] [--jobs J] [--shard i/n] [--collect DIR...]
 // Trains one model per (data set, λ), measures W2(ODE,SDE), W2(ODE,data), W2(SDE,data)
-// with the paper's grid metric and writes DIR/table.csv, table.md, figure.png, figure.svg.
+// with the paper's grid metric and writes DIR/table.csv, table.md, figure.png, figure.svg, figure.pdf.
 // Resumable (per-cell checkpoints and results under DIR/cells/) and shardable.
 #include <ATen/Parallel.h>
 
@@ -59,7 +59,7 @@ void run_reproduce_cmd(const ReproArgs& a) {
     auto cells = collect_cells(a.collect);
     write_reproduce_outputs(a.out, cells);
     std::cerr << "reproduce: collected " << cells.size() << " cells from " << a.collect.size()
-              << " directories -> " << a.out << "/table.csv, table.md, figure.png, figure.svg\n";
+              << " directories -> " << a.out << "/table.csv, table.md, figure.png, figure.svg, figure.pdf\n";
     return;
   }
   ReproduceOptions o = a.preset.empty() ? ReproduceOptions{} : reproduce_preset(a.preset);
@@ -139,7 +139,7 @@ void run_reproduce_cmd(const ReproArgs& a) {
   const double el = std::chrono::duration<double>(Clock::now() - t0).count();
   std::cerr << "reproduce: " << sum.ran << " cells ran, " << sum.skipped << " skipped (already finished), "
             << sum.failed << " failed, in " << el << " s; " << sum.results.size() << " cells in " << o.out
-            << "/table.csv, table.md, figure.png, figure.svg\n";
+            << "/table.csv, table.md, figure.png, figure.svg, figure.pdf\n";
   if (sum.failed > 0) {
     std::string msg = std::to_string(sum.failed) + " cell(s) failed:";
     for (const auto& e : sum.errors) msg += " [" + e + "]";

@@ -14,8 +14,8 @@
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
-#include "io/export.h"
 #include "core/points.h"
+#include "io/figure.h"
 
 namespace gapscope::gui {
 namespace fs = std::filesystem;
@@ -100,24 +100,29 @@ std::vector<W2Row> read_w2_csv(const std::string& path) {
   return rows;
 }
 
-// The GUI's plot description as the engine's SVG line plot (engine/export.h).
-LinePlot to_svg_plot(const std::string& title, const std::vector<gui::Series>& series, const PlotSpec& spec) {
-  LinePlot p;
+// The GUI's plot description as a figure panel (io/figure.h), for the exports.
+fig::Panel to_figure_panel(const std::string& title, const std::vector<gui::Series>& series, const PlotSpec& spec) {
+  fig::Panel p;
   p.title = title;
-  p.xlabel = spec.x_label;
-  p.ylabel = spec.y_label;
-  p.log_y = spec.log_y;
+  p.x.label = spec.x_label;
+  p.y.label = spec.y_label;
+  p.y.scale = spec.log_y ? fig::Scale::Log : fig::Scale::Linear;
+  p.x.min = spec.x_from_zero ? 0.0 : spec.x_min;
+  p.x.max = spec.x_max;
+  p.y.min = spec.y_min;
+  p.y.max = spec.y_max;
+  p.x.grid = p.y.grid = true;
   for (const auto& s : series) {
-    gapscope::Series e;
-    e.name = s.label;
-    e.x = s.x;
-    e.y = s.y;
-    e.markers = s.markers;
-    const ImU32 c = s.color;
-    e.color = svg_color(Rgba{static_cast<std::uint8_t>(c & 0xff), static_cast<std::uint8_t>((c >> 8) & 0xff),
-                             static_cast<std::uint8_t>((c >> 16) & 0xff), 255});
-    p.series.push_back(std::move(e));
+    fig::Line l;
+    l.name = s.label;
+    l.x = s.x;
+    l.y = s.y;
+    l.color = style::Color::from_abgr(s.color);
+    l.width = s.line ? s.thickness : 0;
+    l.markers = s.markers;
+    p.lines.push_back(std::move(l));
   }
+  for (const auto& m : spec.marks) p.marks.push_back({m.x, m.label});
   return p;
 }
 
@@ -602,25 +607,35 @@ void Lab::panel_controls() {
 
 void Lab::export_svg(const std::string& base, const std::string& what) {
   fs::create_directories(fs::path(base));
-  if (what == "w2") {
-    write_text(base + "w2.svg", to_svg_plot("W2 gap", w2_series(), w2_spec()).svg(800, 480));
-  } else if (what == "losses") {
-    write_text(base + "losses.svg", to_svg_plot("losses", loss_series(), loss_spec()).svg(800, 480));
+  fig::Figure f;
+  if (what == "w2" || what == "losses") {
+    f.panel_width = 420, f.panel_height = 240;
+    f.panels.push_back(what == "w2" ? to_figure_panel("W2 gap", w2_series(), w2_spec())
+                                    : to_figure_panel("losses", loss_series(), loss_spec()));
   } else {
     if (!shown_ || shown_->ode.empty()) throw std::runtime_error("no particles yet");
     const std::size_t k = shown_->ode.size() - 1;
-    ScatterPlot sp;
-    sp.title = "final particles, weights of iteration " + std::to_string(shown_->iteration);
-    sp.x0 = view_.cx - view_.half;
-    sp.x1 = view_.cx + view_.half;
-    sp.y0 = view_.cy - view_.half;
-    sp.y1 = view_.cy + view_.half;
-    sp.clouds = {{"data", shown_->data.get(), svg_color(kDataColor)},
-                 {"ODE", shown_->ode[k].get(), svg_color(kOdeColor)},
-                 {"SDE", shown_->sde[k].get(), svg_color(kSdeColor)}};
-    write_text(base + "particles.svg", sp.svg(520, 520));
+    f.panel_width = f.panel_height = 300;
+    fig::Panel p;
+    p.title = "final particles, weights of iteration " + std::to_string(shown_->iteration);
+    p.x.min = view_.cx - view_.half;
+    p.x.max = view_.cx + view_.half;
+    p.y.min = view_.cy - view_.half;
+    p.y.max = view_.cy + view_.half;
+    const std::pair<const char*, const Points*> clouds[] = {
+        {"data", shown_->data.get()}, {"ODE", shown_->ode[k].get()}, {"SDE", shown_->sde[k].get()}};
+    const style::Color colors[] = {style::palette::kData, style::palette::kOde, style::palette::kSde};
+    for (int c = 0; c < 3; ++c) {
+      fig::Cloud cl;
+      cl.name = clouds[c].first;
+      cl.points = clouds[c].second;
+      cl.color = colors[c];
+      p.clouds.push_back(std::move(cl));
+    }
+    f.panels.push_back(std::move(p));
   }
-  report("wrote " + base + what + ".svg");
+  for (const char* ext : {".png", ".svg", ".pdf"}) fig::write_figure(f, base + what + ext);
+  report("wrote " + base + what + ".png, .svg and .pdf");
 }
 
 void Lab::export_csv(const std::string& base, const std::string& what) {
@@ -646,7 +661,7 @@ void Lab::export_all(const std::string& dir) {
   for (const char* w : {"w2", "losses", "particles"}) try {
       export_svg(base, w);
     } catch (const std::exception& e) {
-      report(std::string("SVG ") + w + ": " + e.what(), true);
+      report(std::string("figure ") + w + ": " + e.what(), true);
     }
   for (const char* w : {"history", "particles"}) try {
       export_csv(base, w);
@@ -685,11 +700,11 @@ void Lab::section_exports() {
       ImGui::EndCombo();
     }
   }
-  if (ImGui::Button("SVG W2")) guarded("SVG", [&] { export_svg(base, "w2"); });
+  if (ImGui::Button("Figure W2")) guarded("figure", [&] { export_svg(base, "w2"); });
   ImGui::SameLine();
-  if (ImGui::Button("SVG losses")) guarded("SVG", [&] { export_svg(base, "losses"); });
+  if (ImGui::Button("Figure losses")) guarded("figure", [&] { export_svg(base, "losses"); });
   ImGui::SameLine();
-  if (ImGui::Button("SVG particles")) guarded("SVG", [&] { export_svg(base, "particles"); });
+  if (ImGui::Button("Figure particles")) guarded("figure", [&] { export_svg(base, "particles"); });
   if (ImGui::Button("CSV history")) guarded("CSV", [&] { export_csv(base, "history"); });
   ImGui::SameLine();
   if (ImGui::Button("CSV particles")) guarded("CSV", [&] { export_csv(base, "particles"); });

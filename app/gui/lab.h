@@ -92,7 +92,7 @@ class Lab {
   void panel_residual();
   void panel_plots();
   void section_exports();
-  void export_svg(const std::string& base, const std::string& what);  // w2 | losses | particles
+  void export_svg(const std::string& base, const std::string& what);  // w2 | losses | particles, as .png, .svg, .pdf
   void export_csv(const std::string& base, const std::string& what);  // history | particles
   void shortcuts();
   PassPtr displayed_pass(std::size_t& frame);

@@ -23,7 +23,7 @@
 #include <imgui.h>
 #include <nlohmann/json.hpp>
 
-#include "io/export.h"
+#include "io/png.h"
 #include "lab.h"
 #include "train/lambda_schedule.h"
 #include "renderer.h"

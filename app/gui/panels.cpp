@@ -20,8 +20,8 @@ const ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoRes
                                  ImGuiWindowFlags_NoBackground |
                                 ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
 }  // namespace
-// The engine's figure colours (export.h: blue ODE, red SDE), lifted a little for a dark
-// background; data is light grey here (dark grey on the white of exported figures).
+// ODE and SDE as in style/palette.h; data lighter than the palette's grey, for the dark
+// background (exported figures use the palette's).
 const ImU32 kOde = IM_COL32(60, 150, 220, 255), kSde = IM_COL32(230, 60, 55, 255), kData = IM_COL32(190, 190, 190, 255);
 namespace {
 

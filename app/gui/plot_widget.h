@@ -1,8 +1,8 @@
 #pragma once
 // The one line-plot widget every plot of the lab shares (no ImPlot): axes with nice
 // ticks, optional log-y, legend, lines and markers, vertical event marks (λ changes),
-// hover read-out of the nearest point. SVG files come from the engine's writers
-// (engine/export.h), fed with the same series (see Lab::section_exports).
+// hover read-out of the nearest point. Exported figures come from the engine's figure
+// writer (io/figure.h), fed with the same series (see Lab::export_svg).
 #include <cmath>
 #include <string>
 #include <vector>

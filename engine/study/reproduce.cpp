@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,13 +13,15 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/data.h"
-#include "study/evaluate.h"
-#include "io/export.h"
 #include "core/points.h"
+#include "io/figure.h"
+#include "study/evaluate.h"
+#include "style/format.h"
+#include "style/palette.h"
 #include "train/train.h"
 
 namespace fs = std::filesystem;
@@ -78,7 +79,9 @@ std::string preset_description(const std::string& name) {
 
 // ---- plan ------------------------------------------------------------------------------
 
-std::string cell_name(const std::string& dataset, double lambda) { return dataset + "_lambda" + fmt_num(lambda, 6); }
+std::string cell_name(const std::string& dataset, double lambda) {
+  return dataset + "_lambda" + style::number(lambda, 6);
+}
 
 std::vector<CellSpec> plan_cells(const ReproduceOptions& o) {
   std::vector<CellSpec> v;
@@ -177,16 +180,6 @@ CellResult cell_result_from_json(const json& j) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void write_text_atomic(const fs::path& p, const std::string& text) {
-  const fs::path tmp = p.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, p);
-}
 
 std::string experiments_dir(const ReproduceOptions& o) {
   return o.experiments_dir.empty() ? std::string(GAPSCOPE_SOURCE_DIR) + "/assets/experiments" : o.experiments_dir;
@@ -330,7 +323,7 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   r.notes = e.notes;
   json j = to_json(r);
   j["wall_seconds_this_run"] = std::chrono::duration<double>(Clock::now() - t_cell).count();
-  write_text_atomic(dir / "result.json", j.dump(2) + "\n");
+  write_file_atomically((dir / "result.json").string(), j.dump(2) + "\n");
   say("done");
   return false;
 }
@@ -455,7 +448,7 @@ void write_csv(const fs::path& p, const std::vector<CellResult>& cells) {
       << num(r.eval_seconds) << ',' << r.samples << ',' << r.grid << ',' << num(r.box) << ',' << r.steps << ','
       << num(r.res_mean_sq) << ',' << num(r.res_mean_abs) << ',' << num(r.res_max_abs) << ',' << num(r.outside_ode)
       << ',' << num(r.outside_sde) << "\n";
-  write_text_atomic(p, s.str());
+  write_file_atomically(p.string(), s.str());
 }
 
 struct Layout {
@@ -495,7 +488,7 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
                            Metric{"share of ODE samples outside the metric's box (dropped by it)", &CellResult::outside_ode},
                            Metric{"share of SDE samples outside the metric's box (dropped by it)", &CellResult::outside_sde}}) {
     s << "## " << mt.title << "\n\n| data set |";
-    for (double l : L.weights) s << " λ = " << fmt_num(l, 6) << " |";
+    for (double l : L.weights) s << " λ = " << style::number(l, 6) << " |";
     s << "\n| --- |";
     for (std::size_t i = 0; i < L.weights.size(); ++i) s << " ---: |";
     s << "\n";
@@ -513,11 +506,11 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
        "iterations | train s | eval s |\n"
        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const auto& r : cells)
-    s << "| " << r.dataset << " | " << fmt_num(r.lambda, 6) << " | " << num3(r.w2_ode_sde) << " | "
+    s << "| " << r.dataset << " | " << style::number(r.lambda, 6) << " | " << num3(r.w2_ode_sde) << " | "
       << num3(r.w2_ode_data) << " | " << num3(r.w2_sde_data) << " | " << num3(r.outside_ode) << " | "
       << num3(r.outside_sde) << " | " << r.iterations << " | " << num3(r.train_seconds) << " | "
       << num3(r.eval_seconds) << " |\n";
-  write_text_atomic(p, s.str());
+  write_file_atomically(p.string(), s.str());
 }
 
 Points read_cloud(const CellResult* r, const char* file) {
@@ -534,89 +527,73 @@ Points read_cloud(const CellResult* r, const char* file) {
   return p;
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-void write_figures(const fs::path& out, const std::vector<CellResult>& cells) {
+// Rows = data sets; a data column, then per λ the cell's ODE and SDE clouds side by side on
+// the metric's box, the three W2 under each pair. The clouds are density images: in SVG
+// and PDF too, so those files stay small whatever the number of points.
+fig::Figure reproduce_figure(const std::vector<CellResult>& cells) {
   const Layout L = layout(cells);
-  if (L.datasets.empty()) return;
-  const double box = cells.front().box > 0 ? cells.front().box : 4.0;
-  // Geometry shared by the PNG and the SVG.
-  const int P = 150, gap = 4, colgap = 18, left = 110, top = 34, label_h = 40, rowgap = 10;
-  const int data_w = P, cell_w = 2 * P + gap;
-  const int W = left + data_w + colgap + static_cast<int>(L.weights.size()) * (cell_w + colgap);
-  const int row_h = P + label_h + rowgap;
-  const int H = top + static_cast<int>(L.datasets.size()) * row_h + 4;
-  auto col_x = [&](std::size_t k) { return left + data_w + colgap + static_cast<int>(k) * (cell_w + colgap); };
-
-  Image img(W, H, kWhite);
-  Svg svg(W, H);
-  const Rgba grey{120, 120, 120, 255};
-  img.text(left + (data_w - Image::text_width("DATA", 2)) / 2, 10, "DATA", kBlack, 2);
-  svg.text(left + data_w / 2.0, 24, "data", 14, "middle", "black", true);
-  for (std::size_t k = 0; k < L.weights.size(); ++k) {
-    const std::string lab = "\xCE\xBB=" + fmt_num(L.weights[k], 6);
-    img.text(col_x(k) + (cell_w - Image::text_width(lab, 2)) / 2, 10, lab, kBlack, 2);
-    svg.text(col_x(k) + cell_w / 2.0, 24, "λ = " + fmt_num(L.weights[k], 6) + "  (ODE | SDE)", 14, "middle", "black",
-             true);
-  }
-  auto panel = [&](int x, int y, const Points& p, Rgba c, const std::string& tag) {
-    Viewport vp{-box, box, -box, box, x, y, P, P};
-    img.rect_outline(x - 1, y - 1, x + P, y + P, Rgba{200, 200, 200, 255});
-    if (p.n() == 0) {
-      img.text(x + 4, y + P / 2, "NO POINTS", grey);
-    } else {
-      draw_density(img, p, vp, c);
-    }
-    if (!tag.empty()) img.text(x + 3, y + 3, tag, c);
-    ScatterPlot sp;
-    sp.x0 = sp.y0 = -box;
-    sp.x1 = sp.y1 = box;
-    sp.axes = sp.legend = false;
-    ScatterCloud cl;
-    cl.name = tag.empty() ? "data" : tag;
-    cl.points = &p;
-    cl.color = svg_color(c);
-    cl.radius = 0.7;
-    cl.opacity = 0.3;
-    cl.max_points = 1500;
-    sp.clouds.push_back(cl);
-    sp.draw(svg, x, y, P, P);
-    if (!tag.empty()) svg.text(x + 4, y + 14, tag, 11, "start", svg_color(c), true);
+  const CellResult& r0 = cells.front();
+  const double box = r0.box > 0 ? r0.box : 4.0;
+  fig::Figure f;
+  f.columns = 1 + 2 * static_cast<int>(L.weights.size());
+  f.share_x = f.share_y = true;
+  f.panel_width = f.panel_height = 104;
+  f.column_headers.push_back({"data", 1});
+  for (double l : L.weights) f.column_headers.push_back({"λ = " + style::number(l, 6), 2});
+  std::size_t shown = 0;  // the most points of any cloud, for the note
+  auto panel = [&](Points p, style::Color c, const std::string& title) {
+    fig::Panel q;
+    q.title = title;
+    q.x.min = q.y.min = -box;
+    q.x.max = q.y.max = box;
+    q.legend = fig::Legend::None;
+    shown = std::max(shown, p.n());
+    fig::Cloud cl;
+    cl.copy = std::move(p);
+    cl.color = c;
+    cl.alpha = 0.3;
+    cl.density = true;
+    q.clouds.push_back(std::move(cl));
+    return q;
   };
-  for (std::size_t i = 0; i < L.datasets.size(); ++i) {
-    const std::string& d = L.datasets[i];
-    const int y = top + static_cast<int>(i) * row_h;
-    img.text(6, y + P / 2 - 7, upper(d), kBlack, 2);
-    svg.text(8, y + P / 2.0, d, 14, "start", "black", true);
-    // data column: the first cell of the row that has a data cloud
-    Points data;
+  const std::string w2 = "W\u2082";
+  for (const auto& d : L.datasets) {
+    f.row_headers.push_back(d);
+    Points data;  // the first cell of the row that has a data cloud
     for (double l : L.weights) {
       auto it = L.at.find({d, l});
       if (it != L.at.end() && (data = read_cloud(it->second, "data.csv")).n() > 0) break;
     }
-    panel(left, y, data, kDataColor, "");
-    for (std::size_t k = 0; k < L.weights.size(); ++k) {
-      auto it = L.at.find({d, L.weights[k]});
+    f.panels.push_back(panel(std::move(data), style::palette::kData, ""));
+    for (double l : L.weights) {
+      auto it = L.at.find({d, l});
       const CellResult* r = it == L.at.end() ? nullptr : it->second;
-      const int x = col_x(k);
-      panel(x, y, read_cloud(r, "ode.csv"), kOdeColor, "ODE");
-      panel(x + P + gap, y, read_cloud(r, "sde.csv"), kSdeColor, "SDE");
-      if (!r) continue;
-      const std::string l1 = "W2 ODE-SDE " + num3(r->w2_ode_sde);
-      const std::string l2 = "ODE-DATA " + num3(r->w2_ode_data) + "  SDE-DATA " + num3(r->w2_sde_data);
-      img.text(x, y + P + 6, l1, kBlack);
-      img.text(x, y + P + 18, l2, grey);
-      svg.text(x + cell_w / 2.0, y + P + 16, "W2(ODE,SDE) = " + num3(r->w2_ode_sde), 12, "middle", "black", true);
-      svg.text(x + cell_w / 2.0, y + P + 31,
-               "W2(ODE,data) = " + num3(r->w2_ode_data) + "   W2(SDE,data) = " + num3(r->w2_sde_data), 11, "middle",
-               "#444444");
+      fig::Panel ode = panel(read_cloud(r, "ode.csv"), style::palette::kOde, "ODE");
+      ode.caption_span = 2;
+      if (r)
+        ode.caption = {w2 + "(ODE, SDE) = " + style::number(r->w2_ode_sde, 3),
+                       w2 + "(ODE, data) = " + style::number(r->w2_ode_data, 3) + "    " + w2 +
+                           "(SDE, data) = " + style::number(r->w2_sde_data, 3)};
+      else
+        ode.caption = {"not run"};
+      f.panels.push_back(std::move(ode));
+      f.panels.push_back(panel(read_cloud(r, "sde.csv"), style::palette::kSde, "SDE"));
     }
   }
-  img.save_png((out / "figure.png").string());
-  svg.save((out / "figure.svg").string());
+  f.notes.push_back("Each panel: the first " + style::number(static_cast<double>(shown), 9) +
+                    " samples of the cell's cloud, as a density on [\u2212" + style::number(box) + ", " +
+                    style::number(box) + "]\u00b2. " + w2 + ": the grid metric on all " +
+                    style::number(static_cast<double>(r0.samples), 9) + " samples per cloud (" +
+                    std::to_string(r0.grid) + " \u00d7 " + std::to_string(r0.grid) +
+                    " grid on that box, samples outside it dropped), N = " + std::to_string(r0.steps) +
+                    " sampler steps, " + std::to_string(r0.iterations) + " training iterations.");
+  return f;
+}
+
+void write_figures(const fs::path& out, const std::vector<CellResult>& cells) {
+  if (cells.empty()) return;
+  const fig::Figure f = reproduce_figure(cells);
+  for (const char* name : {"figure.png", "figure.svg", "figure.pdf"}) fig::write_figure(f, (out / name).string());
 }
 
 }  // namespace

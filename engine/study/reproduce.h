@@ -1,8 +1,8 @@
 #pragma once
-// Issue 6: reproduce the paper's table (math.md §5). One model per (data set, λ) cell,
-// trained from assets/experiments/<dataset>.json, sampled by ODE and SDE from the same
-// prior draws, compared with the grid W2 metric; the results go to DIR/table.csv,
-// DIR/table.md, DIR/figure.png and DIR/figure.svg.
+// Reproduces the paper's table (math.md §5). One model per (data set, λ) cell, trained
+// from assets/experiments/<dataset>.json, sampled by ODE and SDE from the same prior
+// draws, compared with the grid W2 metric; the results go to DIR/table.csv, DIR/table.md
+// and one figure (io/figure.h) as DIR/figure.png, DIR/figure.svg and DIR/figure.pdf.
 //
 // Resumable and shardable: every cell lives in DIR/cells/<dataset>_lambda<λ>/ with its
 // checkpoint (saved every save_every iterations), result.json and small point clouds
@@ -97,7 +97,7 @@ ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents&
 // sorted by data set (blob, checker, circles2, then by name) and λ.
 std::vector<CellResult> collect_cells(const std::vector<std::string>& dirs);
 
-// table.csv, table.md, figure.png, figure.svg in out (created if missing).
+// table.csv, table.md, figure.png, figure.svg, figure.pdf in out (created if missing).
 void write_reproduce_outputs(const std::string& out, const std::vector<CellResult>& cells);
 
 }  // namespace gapscope

@@ -14,6 +14,11 @@ struct Color {
     return static_cast<std::uint32_t>(r) | static_cast<std::uint32_t>(g) << 8 | static_cast<std::uint32_t>(b) << 16 |
            static_cast<std::uint32_t>(a) << 24;
   }
+  // The inverse of abgr(): ImGui's colours back into the style's (the lab's figure exports).
+  static constexpr Color from_abgr(std::uint32_t v) {
+    return {static_cast<std::uint8_t>(v & 0xff), static_cast<std::uint8_t>((v >> 8) & 0xff),
+            static_cast<std::uint8_t>((v >> 16) & 0xff), static_cast<std::uint8_t>(v >> 24)};
+  }
 };
 
 namespace palette {
@@ -31,5 +36,14 @@ constexpr Color kCycle[] = {{31, 119, 180}, {214, 39, 40},  {44, 160, 44},  {255
 constexpr int kCycleSize = sizeof(kCycle) / sizeof(kCycle[0]);
 constexpr Color cycle(int i) { return kCycle[((i % kCycleSize) + kCycleSize) % kCycleSize]; }
 }  // namespace palette
+
+// The neutrals of figures on a white page (engine/io/figure.h); the lab's dark views have
+// their own from ImGui's theme.
+namespace paper {
+constexpr Color kPage{255, 255, 255};   // background, legend boxes, halos behind labels
+constexpr Color kInk{25, 25, 25};       // text, frames, ticks
+constexpr Color kMuted{105, 105, 105};  // secondary text: captions' notes, "no data"
+constexpr Color kGrid{222, 222, 222};   // grid lines, legend borders
+}  // namespace paper
 
 }  // namespace gapscope::style

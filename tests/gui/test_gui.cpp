@@ -194,8 +194,9 @@ TEST(Gui, ExportsAndCheckpointRoundTrip) {
   const fs::path out = dir / "out";
   const Proc r = run(lab_command("--frames 150 --lambda 0.5 --export-all '" + out.string() + "'"));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* f : {"window.png", "panel-w2_plot.png", "panel-particles_ode.png", "w2.svg", "losses.svg",
-                        "particles.svg", "history.csv", "w2.csv", "ode.csv", "sde.csv", "data.csv",
+  for (const char* f : {"window.png", "panel-w2_plot.png", "panel-particles_ode.png", "w2.png", "w2.svg", "w2.pdf",
+                        "losses.png", "losses.svg", "losses.pdf", "particles.png", "particles.svg", "particles.pdf",
+                        "history.csv", "w2.csv", "ode.csv", "sde.csv", "data.csv",
                         "checkpoint/state.json", "checkpoint/model.pt"})
     EXPECT_TRUE(fs::exists(out / f) && fs::file_size(out / f) > 0) << f << "\n" << r.output;
   const Image win = load_png(out / "window.png"), panel = load_png(out / "panel-w2_plot.png");

@@ -34,12 +34,7 @@ std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
   return rows;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using gapscope::testing::slurp;
 
 void expect_valid_png(const fs::path& p) {
   ASSERT_TRUE(fs::exists(p)) << p;
@@ -169,9 +164,16 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
   }
   EXPECT_EQ(cells, (std::set<std::string>{"blob@0", "blob@1", "circles2@0", "circles2@1"}));
   expect_valid_png(fs::path(out) / "figure.png");
+  // The same figure as vectors: text as glyph outlines (Cairo embeds no text in SVG), the
+  // clouds as density images.
   const std::string svg = slurp(fs::path(out) / "figure.svg");
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
-  EXPECT_NE(svg.find("W2(ODE,SDE) = "), std::string::npos);
+  EXPECT_NE(svg.find("<symbol"), std::string::npos);
+  EXPECT_NE(svg.find("<image"), std::string::npos);
+  const std::string pdf = slurp(fs::path(out) / "figure.pdf");
+  EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
+  EXPECT_NE(pdf.find("DejaVuSans"), std::string::npos);  // the embedded font
   const std::string md = slurp(fs::path(out) / "table.md");
   EXPECT_NE(md.find("| circles2 |"), std::string::npos);
   for (const char* c : {"blob_lambda0", "blob_lambda1", "circles2_lambda0", "circles2_lambda1"}) {
@@ -195,6 +197,8 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(read_csv(fs::path(merged) / "table.csv"), rows);
   expect_valid_png(fs::path(merged) / "figure.png");
+  EXPECT_EQ(slurp(fs::path(merged) / "figure.pdf").rfind("%PDF-", 0), 0u);
+  EXPECT_EQ(slurp(fs::path(merged) / "figure.svg").rfind("<?xml", 0), 0u);
 
   // Bad input: one line, non-zero exit.
   r = gapscope::testing::run_cli("reproduce --preset smoke --shard 3/2 --out " + out);
