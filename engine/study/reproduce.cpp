@@ -431,12 +431,6 @@ std::string num(double v) {
   std::snprintf(b, sizeof b, "%.6g", v);
   return b;
 }
-std::string num3(double v) {
-  if (!std::isfinite(v)) return "n/a";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
-}
 
 void write_csv(const fs::path& p, const std::vector<CellResult>& cells) {
   std::ostringstream s;
@@ -496,7 +490,7 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
       s << "| " << d << " |";
       for (double l : L.weights) {
         auto it = L.at.find({d, l});
-        s << " " << (it == L.at.end() ? std::string("—") : num3(it->second->*mt.f)) << " |";
+        s << " " << (it == L.at.end() ? std::string("—") : style::fixed(it->second->*mt.f)) << " |";
       }
       s << "\n";
     }
@@ -506,10 +500,10 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
        "iterations | train s | eval s |\n"
        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const auto& r : cells)
-    s << "| " << r.dataset << " | " << style::number(r.lambda, 6) << " | " << num3(r.w2_ode_sde) << " | "
-      << num3(r.w2_ode_data) << " | " << num3(r.w2_sde_data) << " | " << num3(r.outside_ode) << " | "
-      << num3(r.outside_sde) << " | " << r.iterations << " | " << num3(r.train_seconds) << " | "
-      << num3(r.eval_seconds) << " |\n";
+    s << "| " << r.dataset << " | " << style::number(r.lambda, 6) << " | " << style::fixed(r.w2_ode_sde) << " | "
+      << style::fixed(r.w2_ode_data) << " | " << style::fixed(r.w2_sde_data) << " | " << style::fixed(r.outside_ode) << " | "
+      << style::fixed(r.outside_sde) << " | " << r.iterations << " | " << style::fixed(r.train_seconds) << " | "
+      << style::fixed(r.eval_seconds) << " |\n";
   write_file_atomically(p.string(), s.str());
 }
 

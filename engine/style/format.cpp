@@ -15,6 +15,13 @@ std::string number(double v, int digits) {
   return b;
 }
 
+std::string fixed(double v, int decimals) {
+  if (!std::isfinite(v)) return "n/a";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", std::clamp(decimals, 0, 17), v);
+  return b;
+}
+
 std::string tick_label(double v, double step) {
   if (v == 0) return "0";
   if (!std::isfinite(v)) return number(v);

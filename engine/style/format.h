@@ -8,6 +8,9 @@ namespace gapscope::style {
 // Up to `digits` significant digits, no trailing zeros: "0.1", "2.5e-05", "1000";
 // "nan", "inf", "-inf" for the non-finite.
 std::string number(double v, int digits = 4);
+// Exactly `decimals` decimals, for table columns that must line up: "0.290"; "n/a" for
+// the non-finite (a cell that could not be measured).
+std::string fixed(double v, int decimals = 3);
 // A tick label for v on an axis whose ticks are `step` apart (0: a log axis): exactly
 // as many decimals as the step needs, scientific outside [1e-3, 1e5).
 std::string tick_label(double v, double step);

@@ -10,9 +10,11 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace gapscope;
+using gapscope::testing::slurp;
 
 namespace {
 fs::path scratch() {
@@ -20,12 +22,6 @@ fs::path scratch() {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
-}
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 std::string error_of(const std::string& path, const std::string& bytes) {
   try {

@@ -10,16 +10,7 @@
 
 using namespace gapscope;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using gapscope::testing::error_of;
 
 TEST(Config, DefaultsAreThePapersCpuSetting) {
   Config c;

@@ -14,18 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace fs = std::filesystem;
+using gapscope::testing::slurp;
 
 namespace {
 
 const fs::path kRoot = GAPSCOPE_SOURCE_DIR;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::string trim(std::string s) {
   const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");

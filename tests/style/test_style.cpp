@@ -57,6 +57,9 @@ TEST(Format, NumbersAndTickLabels) {
   EXPECT_EQ(tick_label(1e-4, 0), "1e-4");
   EXPECT_EQ(tick_label(2e6, 1e6), "2e6");
   EXPECT_EQ(tick_label(0.01, 0), "0.01");
+  EXPECT_EQ(fixed(0.29), "0.290");
+  EXPECT_EQ(fixed(2.0, 1), "2.0");
+  EXPECT_EQ(fixed(NAN), "n/a");
   EXPECT_EQ(duration(12.4), "12 s");
   EXPECT_EQ(duration(185), "3 min 05 s");
   EXPECT_EQ(duration(7620), "2 h 07 min");

@@ -137,22 +137,8 @@ TEST(Checkpoint, OldCheckpointLoadsWithTheValuesItWasTrainedWith) {
   EXPECT_NE(old->load_notice().find("boundary_weight=0.5"), std::string::npos) << old->load_notice();
 }
 
-namespace {
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using gapscope::testing::error_of;
+using gapscope::testing::slurp;
 
 TEST(Checkpoint, NeverReplacesWhatIsNotACheckpoint) {
   namespace fs = std::filesystem;
