@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
+
 namespace gapscope {
 namespace {
 
@@ -102,8 +104,7 @@ Points read_points_csv(const std::string& path) {
 }
 
 void write_points_csv(const std::string& path, const Points& p) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  std::ostringstream out;
   if (p.d == 1) {
     out << "x\n";
   } else if (p.d == 2) {
@@ -120,7 +121,7 @@ void write_points_csv(const std::string& path, const Points& p) {
     }
     out << "\n";
   }
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, out.str());
 }
 
 }  // namespace gapscope

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
 #include "kernels/fused_potential.h"
 #include "nn/loss.h"
 #include "nn/residual.h"
@@ -83,8 +84,7 @@ void History::write_csv(const std::string& path) const {
   auto rs = rows();
   std::size_t slices = 0;
   for (auto& r : rs) slices = std::max(slices, r.res_slice_abs.size());
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot open for writing");
+  std::ostringstream out;
   out << kHistoryHeader;
   for (std::size_t k = 0; k < slices; ++k) out << ",res_slice_" << k;
   out << "\n";
@@ -95,7 +95,7 @@ void History::write_csv(const std::string& path) const {
     for (std::size_t k = 0; k < slices; ++k) out << ',' << (k < r.res_slice_abs.size() ? r.res_slice_abs[k] : NAN);
     out << "\n";
   }
-  if (!out) throw std::runtime_error(path + ": write failed");
+  write_file_atomically(path, out.str());
 }
 
 std::vector<TrainRow> History::read_csv(const std::string& path) {
