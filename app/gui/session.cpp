@@ -80,6 +80,11 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
 }
 
 Session::~Session() {
+  // What was asked for (an export, a checkpoint save) finishes and is reported; a run
+  // loaded meanwhile is not adopted any more.
+  jobs_.wait_idle();
+  for (auto& r : jobs_.take_results())
+    if (!r.adopt) report(r.message, r.error);
   worker_.set_session(nullptr, cfg_);
   retire(std::move(trainer_));
 }

@@ -53,7 +53,7 @@ class Session {
   // Starts the experiment (or resumes the checkpoint) synchronously; on failure the
   // session is not ready() and last_error() says why.
   explicit Session(const SessionOptions& opt);
-  ~Session();  // stops training; queued jobs (a checkpoint save) finish first
+  ~Session();  // queued jobs (a checkpoint save) finish and are logged; then training stops
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 

@@ -57,7 +57,8 @@ void pan_zoom(const char* id, ViewState& ui, const Config& cfg, ImVec2 p0, ImVec
     v.cy = wy - (wy - v.cy) * f;
   }
   if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) ui.reset_view(cfg);
-  ImGui::SetTooltip("(%.3f, %.3f)\ndrag: pan · wheel: zoom · double-click: reset", wx, wy);
+  ImGui::SetTooltip("(%s, %s)\ndrag: pan · wheel: zoom · double-click: reset", style::number(wx, 3).c_str(),
+                    style::number(wy, 3).c_str());
 }
 
 // Ticks along the bottom and left edges.

@@ -113,9 +113,9 @@ void hover_readout(const char* id, const HeatFrame& h, const ResidualGrid& g) {
   const double y = f.y0 + (h.b.y - m.y) / (h.b.y - h.a.y) * (f.y1 - f.y0);
   const int i = std::clamp(static_cast<int>(std::lround((x - f.x0) / (f.x1 - f.x0) * (f.nx - 1))), 0, f.nx - 1);
   const int j = std::clamp(static_cast<int>(std::lround((y - f.y0) / (f.y1 - f.y0) * (f.ny - 1))), 0, f.ny - 1);
-  ImGui::SetTooltip("%s = %.3f, %s = %.3f\nR = %s\n(colour range ±%s: 99th percentile of |R|)\n%s", f.x_label.c_str(), x,
-                    f.y_label.c_str(), y, style::number(g.at(i, j), 5).c_str(), style::number(h.vmax, 3).c_str(),
-                    kTipR);
+  ImGui::SetTooltip("%s = %s, %s = %s\nR = %s\n(colour range ±%s: 99th percentile of |R|)\n%s", f.x_label.c_str(),
+                    style::number(x, 3).c_str(), f.y_label.c_str(), style::number(y, 3).c_str(),
+                    style::number(g.at(i, j), 5).c_str(), style::number(h.vmax, 3).c_str(), kTipR);
 }
 
 void empty_heatmap(ImDrawList* dl, const ResidualGrid& g, ImVec2 a, ImVec2 b) {
@@ -190,8 +190,8 @@ void slice_controls(Session& s, ViewState& ui, int d, const ResidualFields* f) {
   }
   if (f) {
     ImGui::SameLine();
-    ImGui::TextDisabled("   weights of iteration %lld · %.0f ms", static_cast<long long>(f->xt.iteration),
-                        f->xt.compute_ms + f->xy.compute_ms);
+    ImGui::TextDisabled("   weights of iteration %lld · %s ms", static_cast<long long>(f->xt.iteration),
+                        style::number(std::round(f->xt.compute_ms + f->xy.compute_ms)).c_str());
   }
 }
 
@@ -210,7 +210,7 @@ void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, con
   if (d == 2) {
     const float w = avail.x / 2;
     const ResidualSettings rs = s.worker().residual();
-    std::snprintf(cap, sizeof cap, "R over (x1, t) at x2 = %.2f", rs.x2);
+    std::snprintf(cap, sizeof cap, "R over (x1, t) at x2 = %s", style::tick_label(rs.x2, 0.01).c_str());
     heatmap({"xt", cap, xt, t.xt}, p0, ImVec2(w - 4, avail.y), rr, ui);
     std::snprintf(cap, sizeof cap, "R over (x1, x2) at t = %s", style::number(rs.t, 3).c_str());
     heatmap({"xy", cap, f ? f->xy : kNone, t.xy}, ImVec2(p0.x + w + 4, p0.y), ImVec2(w - 4, avail.y), rr, ui);

@@ -272,18 +272,25 @@ void Worker::run_pass(uint64_t epoch) {
     if (ode.done() || k % stride == 0) store(ode.done());
     maybe_refresh_fields(false);
     // Pacing: a pass takes at least min_pass_seconds, which leaves the cores to training.
-    const double want = t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps;
-    while (now_s() < want && !session_changed(epoch))
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((want - now_s()) * 1000) + 1)));
+    wait_until(t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps, epoch);
   }
   pass_s_ = now_s() - t0;
+  finish_pass(epoch, pass, tr->knobs().lambda.load(), w2_spec(ss, id));
+}
+
+void Worker::wait_until(double t, uint64_t epoch) const {
+  while (now_s() < t && !session_changed(epoch))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((t - now_s()) * 1000) + 1)));
+}
+
+void Worker::finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec) {
   {
     std::lock_guard<std::mutex> l(m_);
     if (epoch_.load() != epoch) return;
     complete_ = pass;
     error_.clear();
   }
-  const W2Row row = measure_gap(*pass, tr->knobs().lambda.load(), w2_spec(ss, id));
+  const W2Row row = measure_gap(*pass, lambda, spec);
   std::lock_guard<std::mutex> l(m_);
   if (epoch_.load() != epoch) return;
   auto w = std::make_shared<std::vector<W2Row>>(*w2_);

@@ -118,6 +118,9 @@ class Worker {
  private:
   void loop();
   void run_pass(uint64_t epoch);
+  void wait_until(double t, uint64_t epoch) const;  // t in steady-clock seconds; early when the session changes
+  // Publishes the finished pass, then its W2 row (unless the session changed meanwhile).
+  void finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec);
   void maybe_refresh_fields(bool force);
   bool session_changed(uint64_t epoch) const { return epoch_.load() != epoch || stop_.load() || restart_.load(); }
 
