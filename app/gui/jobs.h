@@ -1,75 +1,63 @@
 #pragma once
-// One background thread for the slow, rare operations the UI must not wait for:
-// checkpoint save/load, a single training step while paused, retiring a trainer
-// (whose destructor joins its thread). Each job's outcome becomes a status message.
+// The lab's one way to run work off the UI thread: a queue served in order by one
+// background thread. A job returns a JobResult (throwing gives an error result named
+// after the job); the session takes the finished results on the UI thread
+// (Session::poll) and applies them there: the message goes to the log, and a trainer in
+// `adopt` replaces the running one. Checkpoint save and load, a single step while
+// paused, exports, and retiring a trainer (whose destructor joins its training thread)
+// are all jobs.
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "worker.h"
+
+namespace gapscope {
+class Trainer;
+}
+
 namespace gapscope::gui {
+
+struct JobResult {
+  std::string message;  // empty: nothing to report
+  bool error = false;
+  std::shared_ptr<Trainer> adopt;  // non-null: becomes the session's trainer (message says what it is)
+  std::vector<W2Row> w2;           // with adopt: the W2 rows that belong to it
+  static JobResult done(std::string message) {
+    JobResult r;
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+// The first line of a message (library errors can carry a backtrace): the log and the
+// terminal get one line per event.
+std::string first_line(const std::string& text);
 
 class Jobs {
  public:
-  using Fn = std::function<std::string()>;  // returns a message; throwing reports the error
-  Jobs() : thread_([this] { loop(); }) {}
-  ~Jobs() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void post(std::string name, Fn fn) {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      q_.emplace_back(std::move(name), std::move(fn));
-    }
-    cv_.notify_all();
-  }
-  bool busy() const {
-    std::lock_guard<std::mutex> l(m_);
-    return running_ || !q_.empty();
-  }
-  // Messages since the last call: {text, is_error}.
-  std::vector<std::pair<std::string, bool>> take_messages() {
-    std::lock_guard<std::mutex> l(m_);
-    auto out = std::move(msgs_);
-    msgs_.clear();
-    return out;
-  }
+  using Job = std::function<JobResult()>;
+  Jobs();
+  ~Jobs();  // finishes the queued jobs, then joins
+  Jobs(const Jobs&) = delete;
+  Jobs& operator=(const Jobs&) = delete;
+
+  void post(std::string name, Job job);
+  bool busy() const;  // a job is queued or running
+  void wait_idle() const;
+  std::vector<JobResult> take_results();  // the results finished since the last call, in order
 
  private:
-  void loop() {
-    for (;;) {
-      std::pair<std::string, Fn> job;
-      {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;  // stop_ and drained
-        job = std::move(q_.front());
-        q_.pop_front();
-        running_ = true;
-      }
-      std::pair<std::string, bool> msg;
-      try {
-        msg = {job.second(), false};
-      } catch (const std::exception& e) {
-        msg = {job.first + ": " + e.what(), true};
-      }
-      std::lock_guard<std::mutex> l(m_);
-      running_ = false;
-      if (!msg.first.empty()) msgs_.push_back(std::move(msg));
-    }
-  }
+  void loop();
   mutable std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::pair<std::string, Fn>> q_;
-  std::vector<std::pair<std::string, bool>> msgs_;
+  mutable std::condition_variable cv_;
+  std::deque<std::pair<std::string, Job>> queue_;
+  std::vector<JobResult> results_;
   bool stop_ = false, running_ = false;
   std::thread thread_;
 };

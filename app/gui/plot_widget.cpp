@@ -5,6 +5,11 @@
 #include <cstdio>
 #include <limits>
 
+#include "style/format.h"
+#include "style/palette.h"
+#include "style/ticks.h"
+#include "widgets.h"
+
 namespace gapscope::gui {
 namespace {
 
@@ -59,46 +64,116 @@ bool compute_frame(const std::vector<Series>& series, const PlotSpec& spec, Fram
   return true;
 }
 
-std::vector<double> log_ticks(double lo10, double hi10) {
-  std::vector<double> t;
-  const int a = static_cast<int>(std::ceil(lo10 - 1e-9)), b = static_cast<int>(std::floor(hi10 + 1e-9));
-  if (b - a >= 1) {
-    const int stride = std::max(1, (b - a + 1) / 6);
-    for (int e = a; e <= b; e += stride) t.push_back(std::pow(10.0, e));
-    return t;
+void ticks_and_grid(ImDrawList* dl, const Frame& f) {
+  const float fs = ImGui::GetFontSize();
+  const style::Ticks xt = style::linear_ticks(f.x0, f.x1, std::max(2, static_cast<int>((f.b.x - f.a.x) / (fs * 6))));
+  for (double v : xt.values) {
+    const float x = f.px(v);
+    dl->AddLine(ImVec2(x, f.a.y), ImVec2(x, f.b.y), theme::kGrid);
+    dl->AddLine(ImVec2(x, f.b.y), ImVec2(x, f.b.y + 4), theme::kAxis);
+    const std::string s = style::tick_label(v, xt.step);
+    const float w = ImGui::CalcTextSize(s.c_str()).x;
+    dl->AddText(ImVec2(x - w / 2, f.b.y + 4), theme::kText, s.c_str());
   }
-  for (double v : nice_ticks(std::pow(10.0, lo10), std::pow(10.0, hi10), 4))
-    if (v > 0) t.push_back(v);
-  return t;
+  const int ny = std::max(2, static_cast<int>((f.b.y - f.a.y) / (fs * 2.5f)));
+  const style::Ticks yt = f.log_y ? style::log_ticks(std::pow(10.0, f.y0), std::pow(10.0, f.y1), 6)
+                                  : style::linear_ticks(f.y0, f.y1, ny);
+  for (double v : yt.values) {
+    const float y = f.py(v);
+    if (y < f.a.y - 1 || y > f.b.y + 1) continue;
+    dl->AddLine(ImVec2(f.a.x, y), ImVec2(f.b.x, y), theme::kGrid);
+    dl->AddLine(ImVec2(f.a.x - 4, y), ImVec2(f.a.x, y), theme::kAxis);
+    const std::string s = style::tick_label(v, yt.step);
+    const ImVec2 ts = ImGui::CalcTextSize(s.c_str());
+    dl->AddText(ImVec2(f.a.x - 6 - ts.x, y - ts.y / 2), theme::kText, s.c_str());
+  }
+  dl->AddRect(f.a, f.b, theme::kAxis);
+}
+
+void axis_labels(ImDrawList* dl, const Frame& f, const PlotSpec& spec, ImVec2 p0) {
+  if (!spec.x_label.empty()) {
+    const float w = ImGui::CalcTextSize(spec.x_label.c_str()).x;
+    dl->AddText(ImVec2((f.a.x + f.b.x - w) / 2, f.b.y + ImGui::GetFontSize() * 1.3f), theme::kText,
+                spec.x_label.c_str());
+  }
+  if (!spec.y_label.empty()) dl->AddText(ImVec2(p0.x + 2, p0.y), theme::kText, spec.y_label.c_str());
+}
+
+// Dashed vertical lines with their labels; the last mark left of the range labels the left edge.
+void event_marks(ImDrawList* dl, const Frame& f, const std::vector<Mark>& marks) {
+  const ImU32 line = style::palette::kLambdaMark.with_alpha(170).abgr(),
+              label = style::palette::kLambdaMark.with_alpha(230).abgr();
+  const Mark* before = nullptr;
+  for (const auto& m : marks) {
+    if (m.x < f.x0) {
+      before = &m;
+      continue;
+    }
+    if (m.x > f.x1) continue;
+    const float x = f.px(m.x);
+    for (float y = f.a.y; y < f.b.y; y += 8) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 4, f.b.y)), line);
+    dl->AddText(ImVec2(x + 3, f.a.y + 2), label, m.label.c_str());
+  }
+  if (before) dl->AddText(ImVec2(f.a.x + 3, f.a.y + 2), label, before->label.c_str());
+}
+
+// Polylines broken at unusable points, and markers.
+void lines_and_markers(ImDrawList* dl, const Frame& f, const std::vector<Series>& series) {
+  std::vector<ImVec2> pts;
+  for (const auto& s : series) {
+    const ImU32 c = s.color.abgr();
+    auto flush = [&] {
+      if (s.line && pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), c, 0, s.thickness);
+      pts.clear();
+    };
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !usable(s.y[i], f.log_y)) {
+        flush();
+        continue;
+      }
+      pts.emplace_back(f.px(s.x[i]), f.py(s.y[i]));
+      if (s.markers) dl->AddCircleFilled(pts.back(), 2.5f, c);
+    }
+    flush();
+  }
+}
+
+void legend(ImDrawList* dl, const Frame& f, const std::vector<Series>& series) {
+  const float fs = ImGui::GetFontSize();
+  float ly = f.a.y + 4, lw = 0;
+  for (const auto& s : series) lw = std::max(lw, ImGui::CalcTextSize(s.label.c_str()).x);
+  if (series.empty() || lw <= 0) return;
+  const float lx = f.b.x - lw - fs * 2.2f;
+  dl->AddRectFilled(ImVec2(lx - 4, ly - 2), ImVec2(f.b.x - 4, ly + series.size() * fs * 1.15f + 2), theme::kLegendBg);
+  for (const auto& s : series) {
+    dl->AddLine(ImVec2(lx, ly + fs * 0.55f), ImVec2(lx + fs * 1.2f, ly + fs * 0.55f), s.color.abgr(), 2.5f);
+    dl->AddText(ImVec2(lx + fs * 1.5f, ly), theme::kText, s.label.c_str());
+    ly += fs * 1.15f;
+  }
+}
+
+// The nearest point on screen (within 40 pixels), circled, with its values.
+void hover_readout(ImDrawList* dl, const Frame& f, const std::vector<Series>& series, const PlotSpec& spec) {
+  const ImVec2 m = ImGui::GetIO().MousePos;
+  double best = 1e30;
+  const Series* bs = nullptr;
+  std::size_t bi = 0;
+  for (const auto& s : series)
+    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !usable(s.y[i], f.log_y)) continue;
+      const double dx = f.px(s.x[i]) - m.x, dy = f.py(s.y[i]) - m.y, d2 = dx * dx + dy * dy;
+      if (d2 < best) best = d2, bs = &s, bi = i;
+    }
+  if (!bs || best >= 40 * 40) return;
+  dl->AddCircle(ImVec2(f.px(bs->x[bi]), f.py(bs->y[bi])), 5, theme::kHighlight, 12, 1.5f);
+  ImGui::BeginTooltip();
+  ImGui::Text("%s", bs->label.c_str());
+  ImGui::Text("%s = %s", spec.x_label.empty() ? "x" : spec.x_label.c_str(), style::number(bs->x[bi], 6).c_str());
+  ImGui::Text("%s = %s", spec.y_label.empty() ? "y" : spec.y_label.c_str(), style::number(bs->y[bi], 6).c_str());
+  ImGui::EndTooltip();
 }
 
 }  // namespace
-
-std::vector<double> nice_ticks(double lo, double hi, int target) {
-  std::vector<double> t;
-  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return t;
-  const double raw = (hi - lo) / std::max(1, target);
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  const double r = raw / mag;
-  const double step = (r < 1.5 ? 1 : r < 3 ? 2 : r < 7 ? 5 : 10) * mag;
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
-    t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
-  return t;
-}
-
-std::string tick_label(double v, double step) {
-  char b[32];
-  const double a = std::abs(v);
-  if (v == 0)
-    return "0";
-  if (a >= 1e5 || a < 1e-3)
-    std::snprintf(b, sizeof b, "%.0e", v);
-  else if (step >= 1 || step <= 0)
-    std::snprintf(b, sizeof b, "%.0f", v);
-  else
-    std::snprintf(b, sizeof b, "%.*f", std::min(6, static_cast<int>(std::ceil(-std::log10(step) - 1e-9))), v);
-  return b;
-}
 
 bool plot(const char* id, ImVec2 p0, ImVec2 size, const std::vector<Series>& series, const PlotSpec& spec) {
   ImGui::SetCursorScreenPos(p0);
@@ -106,116 +181,25 @@ bool plot(const char* id, ImVec2 p0, ImVec2 size, const std::vector<Series>& ser
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float fs = ImGui::GetFontSize();
-  const ImU32 axis = IM_COL32(170, 170, 180, 255), grid = IM_COL32(255, 255, 255, 22), text = IM_COL32(210, 210, 220, 255);
   Frame f;
   f.a = ImVec2(p0.x + fs * 4.2f, p0.y + fs * 1.3f);
   f.b = ImVec2(p0.x + size.x - fs * 0.6f, p0.y + size.y - fs * 2.6f);
   if (f.b.x - f.a.x < 20 || f.b.y - f.a.y < 20) return hovered;
   if (!compute_frame(series, spec, f)) {
     const ImVec2 ts = ImGui::CalcTextSize(spec.empty_text.c_str());
-    dl->AddText(ImVec2((f.a.x + f.b.x - ts.x) / 2, (f.a.y + f.b.y - ts.y) / 2), text, spec.empty_text.c_str());
-    dl->AddRect(f.a, f.b, axis);
+    dl->AddText(ImVec2((f.a.x + f.b.x - ts.x) / 2, (f.a.y + f.b.y - ts.y) / 2), theme::kText, spec.empty_text.c_str());
+    dl->AddRect(f.a, f.b, theme::kAxis);
     return hovered;
   }
   dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
-  // Ticks and grid.
-  const auto xt = nice_ticks(f.x0, f.x1, std::max(2, static_cast<int>((f.b.x - f.a.x) / (fs * 6))));
-  const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
-  for (double v : xt) {
-    const float x = f.px(v);
-    dl->AddLine(ImVec2(x, f.a.y), ImVec2(x, f.b.y), grid);
-    dl->AddLine(ImVec2(x, f.b.y), ImVec2(x, f.b.y + 4), axis);
-    const std::string s = tick_label(v, xstep);
-    const float w = ImGui::CalcTextSize(s.c_str()).x;
-    dl->AddText(ImVec2(x - w / 2, f.b.y + 4), text, s.c_str());
-  }
-  const int ny = std::max(2, static_cast<int>((f.b.y - f.a.y) / (fs * 2.5f)));
-  const auto yt = f.log_y ? log_ticks(f.y0, f.y1) : nice_ticks(f.y0, f.y1, ny);
-  const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
-  for (double v : yt) {
-    const float y = f.py(v);
-    if (y < f.a.y - 1 || y > f.b.y + 1) continue;
-    dl->AddLine(ImVec2(f.a.x, y), ImVec2(f.b.x, y), grid);
-    dl->AddLine(ImVec2(f.a.x - 4, y), ImVec2(f.a.x, y), axis);
-    const std::string s = f.log_y ? tick_label(v, v / 10) : tick_label(v, ystep);
-    const ImVec2 ts = ImGui::CalcTextSize(s.c_str());
-    dl->AddText(ImVec2(f.a.x - 6 - ts.x, y - ts.y / 2), text, s.c_str());
-  }
-  dl->AddRect(f.a, f.b, axis);
-  // Axis labels.
-  if (!spec.x_label.empty()) {
-    const float w = ImGui::CalcTextSize(spec.x_label.c_str()).x;
-    dl->AddText(ImVec2((f.a.x + f.b.x - w) / 2, f.b.y + fs * 1.3f), text, spec.x_label.c_str());
-  }
-  if (!spec.y_label.empty()) dl->AddText(ImVec2(p0.x + 2, p0.y), text, spec.y_label.c_str());
-  // Event marks.
+  ticks_and_grid(dl, f);
+  axis_labels(dl, f, spec, p0);
   dl->PushClipRect(f.a, f.b, true);
-  const Mark* before = nullptr;  // the last mark left of the range: its label goes at the left edge
-  for (const auto& m : spec.marks) {
-    if (m.x < f.x0) {
-      before = &m;
-      continue;
-    }
-    if (m.x > f.x1) continue;
-    const float x = f.px(m.x);
-    for (float y = f.a.y; y < f.b.y; y += 8) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 4, f.b.y)), IM_COL32(255, 200, 80, 170));
-    dl->AddText(ImVec2(x + 3, f.a.y + 2), IM_COL32(255, 200, 80, 230), m.label.c_str());
-  }
-  if (before) dl->AddText(ImVec2(f.a.x + 3, f.a.y + 2), IM_COL32(255, 200, 80, 230), before->label.c_str());
-  // Lines and markers.
-  std::vector<ImVec2> pts;
-  for (const auto& s : series) {
-    pts.clear();
-    auto flush = [&] {
-      if (s.line && pts.size() > 1) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, 0, s.thickness);
-      pts.clear();
-    };
-    for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !usable(s.y[i], spec.log_y)) {
-        flush();
-        continue;
-      }
-      pts.emplace_back(f.px(s.x[i]), f.py(s.y[i]));
-      if (s.markers) dl->AddCircleFilled(pts.back(), 2.5f, s.color);
-    }
-    flush();
-  }
+  event_marks(dl, f, spec.marks);
+  lines_and_markers(dl, f, series);
   dl->PopClipRect();
-  // Legend.
-  float ly = f.a.y + 4;
-  float lw = 0;
-  for (const auto& s : series) lw = std::max(lw, ImGui::CalcTextSize(s.label.c_str()).x);
-  if (!series.empty() && lw > 0) {
-    const float lx = f.b.x - lw - fs * 2.2f;
-    dl->AddRectFilled(ImVec2(lx - 4, ly - 2), ImVec2(f.b.x - 4, ly + series.size() * fs * 1.15f + 2), IM_COL32(10, 10, 14, 200));
-    for (const auto& s : series) {
-      dl->AddLine(ImVec2(lx, ly + fs * 0.55f), ImVec2(lx + fs * 1.2f, ly + fs * 0.55f), s.color, 2.5f);
-      dl->AddText(ImVec2(lx + fs * 1.5f, ly), text, s.label.c_str());
-      ly += fs * 1.15f;
-    }
-  }
-  // Hover read-out: the nearest point on screen.
-  if (hovered) {
-    const ImVec2 m = ImGui::GetIO().MousePos;
-    double best = 1e30;
-    const Series* bs = nullptr;
-    std::size_t bi = 0;
-    for (const auto& s : series)
-      for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-        if (!std::isfinite(s.x[i]) || !usable(s.y[i], spec.log_y)) continue;
-        const double dx = f.px(s.x[i]) - m.x, dy = f.py(s.y[i]) - m.y, d2 = dx * dx + dy * dy;
-        if (d2 < best) best = d2, bs = &s, bi = i;
-      }
-    if (bs && best < 40 * 40) {
-      const ImVec2 q(f.px(bs->x[bi]), f.py(bs->y[bi]));
-      dl->AddCircle(q, 5, IM_COL32(255, 255, 255, 255), 12, 1.5f);
-      ImGui::BeginTooltip();
-      ImGui::Text("%s", bs->label.c_str());
-      ImGui::Text("%s = %.6g", spec.x_label.empty() ? "x" : spec.x_label.c_str(), bs->x[bi]);
-      ImGui::Text("%s = %.6g", spec.y_label.empty() ? "y" : spec.y_label.c_str(), bs->y[bi]);
-      ImGui::EndTooltip();
-    }
-  }
+  legend(dl, f, series);
+  if (hovered) hover_readout(dl, f, series, spec);
   dl->PopClipRect();
   return hovered;
 }

@@ -41,23 +41,8 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-// GLSL has no #include: lines `#include "file"` are replaced by that file's text.
-std::string load_source(const fs::path& p) {
-  std::istringstream in(slurp(p));
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.rfind("#include", 0) == 0) {
-      const auto a = line.find('"'), b = line.rfind('"');
-      out += slurp(p.parent_path() / line.substr(a + 1, b - a - 1)) + "\n";
-    } else {
-      out += line + "\n";
-    }
-  }
-  return out;
-}
-
 GLuint compile(GLenum type, const fs::path& p) {
-  const std::string src = load_source(p);
+  const std::string src = slurp(p);
   const char* s = src.c_str();
   GLuint sh = glCreateShader(type);
   glShaderSource(sh, 1, &s, nullptr);
@@ -91,33 +76,19 @@ GLuint program(const fs::path& vs, const fs::path& fsh) {
   return p;
 }
 
-struct Stop {
-  float s, r, g, b;
-};
-void lerp_stops(const Stop* st, int n, float s, float rgb[3]) {
-  s = std::clamp(s, 0.f, 1.f) * (n - 1);
-  const int i = std::min(n - 2, static_cast<int>(s));
-  const float f = s - i;
-  rgb[0] = st[i].r + f * (st[i + 1].r - st[i].r);
-  rgb[1] = st[i].g + f * (st[i + 1].g - st[i].g);
-  rgb[2] = st[i].b + f * (st[i + 1].b - st[i].b);
+// A new texture, bound, with linear filtering and clamped edges.
+GLuint linear_texture() {
+  GLuint t = 0;
+  glGenTextures(1, &t);
+  glBindTexture(GL_TEXTURE_2D, t);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  return t;
 }
 
 }  // namespace
-
-void colormap_rgb(Colormap m, float s, float rgb[3]) {
-  static const Stop div[] = {{0, 0.020f, 0.188f, 0.380f},
-                             {0, 0.263f, 0.576f, 0.765f},
-                             {0, 0.969f, 0.969f, 0.969f},
-                             {0, 0.839f, 0.376f, 0.302f},
-                             {0, 0.404f, 0.000f, 0.122f}};
-  static const Stop seq[] = {{0, 0.267f, 0.005f, 0.329f}, {0, 0.253f, 0.265f, 0.530f}, {0, 0.164f, 0.471f, 0.558f},
-                             {0, 0.134f, 0.659f, 0.518f}, {0, 0.478f, 0.821f, 0.318f}, {0, 0.993f, 0.906f, 0.144f}};
-  if (m == Colormap::Diverging)
-    lerp_stops(div, 5, s, rgb);
-  else
-    lerp_stops(seq, 6, s, rgb);
-}
 
 void Target::resize(int nw, int nh) {
   nw = std::max(nw, 1);
@@ -125,17 +96,13 @@ void Target::resize(int nw, int nh) {
   if (fbo && nw == w && nh == h) return;
   if (!fbo) {
     glGenFramebuffers(1, &fbo);
-    glGenTextures(1, &tex);
+    tex = linear_texture();
   }
   w = nw;
   h = nh;
   content = 0;
   glBindTexture(GL_TEXTURE_2D, tex);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
   glBindFramebuffer(GL_FRAMEBUFFER, fbo);
   glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
@@ -176,12 +143,12 @@ bool Renderer::init(const std::string& dir, std::string& error) {
   glGenVertexArrays(1, &vao_);
   glGenBuffers(1, &vbo_);
   glGenVertexArrays(1, &quad_vao_);
-  glGenTextures(1, &field_tex_);
-  glBindTexture(GL_TEXTURE_2D, field_tex_);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  field_tex_ = linear_texture();
+  lut_tex_ = linear_texture();
+  constexpr int kLutWidth = 256;
+  const std::vector<unsigned char> lut = style::colormap_lut(kLutWidth);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kLutWidth, style::kColormapCount, 0, GL_RGBA, GL_UNSIGNED_BYTE, lut.data());
   return true;
 }
 
@@ -192,7 +159,8 @@ void Renderer::shutdown() {
   if (vao_) glDeleteVertexArrays(1, &vao_);
   if (quad_vao_) glDeleteVertexArrays(1, &quad_vao_);
   if (field_tex_) glDeleteTextures(1, &field_tex_);
-  prog_points_ = prog_field_ = vbo_ = vao_ = quad_vao_ = field_tex_ = 0;
+  if (lut_tex_) glDeleteTextures(1, &lut_tex_);
+  prog_points_ = prog_field_ = vbo_ = vao_ = quad_vao_ = field_tex_ = lut_tex_ = 0;
 }
 
 void Renderer::draw_points(const std::vector<float>& xy, int d, const View2D& view, int tw, int th, float size_px,
@@ -230,16 +198,20 @@ void Renderer::draw_points(const std::vector<float>& xy, int d, const View2D& vi
   glBindVertexArray(0);
 }
 
-void Renderer::draw_field(const std::vector<float>& v, int nx, int ny, Colormap map, float vmin, float vmax,
+void Renderer::draw_field(const std::vector<float>& v, int nx, int ny, style::Colormap map, float vmin, float vmax,
                           bool abs_value) {
   if (v.empty() || nx < 2 || ny < 2) return;
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, lut_tex_);
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, field_tex_);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, nx, ny, 0, GL_RED, GL_FLOAT, v.data());
   glUseProgram(prog_field_);
   glUniform1i(glGetUniformLocation(prog_field_, "u_field"), 0);
+  glUniform1i(glGetUniformLocation(prog_field_, "u_lut"), 1);
   glUniform1i(glGetUniformLocation(prog_field_, "u_map"), static_cast<int>(map));
+  glUniform1i(glGetUniformLocation(prog_field_, "u_maps"), style::kColormapCount);
   glUniform1i(glGetUniformLocation(prog_field_, "u_abs"), abs_value ? 1 : 0);
   glUniform1f(glGetUniformLocation(prog_field_, "u_vmin"), vmin);
   glUniform1f(glGetUniformLocation(prog_field_, "u_vmax"), vmax);

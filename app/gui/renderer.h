@@ -1,13 +1,15 @@
 #pragma once
 // GPU side of the views: shader programs from shaders/, off-screen targets that panels
-// show as ImGui images, point clouds and colormapped scalar fields. GL calls happen on
-// the UI thread only, between ImGui::NewFrame and ImGui::Render.
+// show as ImGui images, point clouds, and scalar fields coloured by the style's colour
+// maps (uploaded once as a lookup texture). GL calls happen on the UI thread only,
+// between ImGui::NewFrame and ImGui::Render.
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "gl.h"
+#include "style/colormap.h"
 
 namespace gapscope::gui {
 
@@ -41,13 +43,10 @@ struct Target {  // an FBO with one RGBA8 colour texture
   void release();
 };
 
-enum class Colormap { Diverging = 0, Sequential = 1 };
-// The same maps as shaders/colormap.glsl, on the CPU (colorbars, SVG).
-void colormap_rgb(Colormap m, float s, float rgb[3]);  // s in [0,1]
-
 class Renderer {
  public:
-  // Compiles the programs; returns false with a message when a shader is missing or broken.
+  // Compiles the programs and uploads style::colormap_lut(256) as a 256 x 2 RGBA8 texture
+  // (row = map); returns false with a message when a shader is missing or broken.
   bool init(const std::string& shader_dir, std::string& error);
   void shutdown();
 
@@ -56,11 +55,12 @@ class Renderer {
                    const float rgba[4], bool additive);
   // A scalar field (nx x ny, row-major, j along y) into the currently bound target, colormapped
   // with value range [vmin, vmax] (diverging: centred at 0 with |v| <= vmax).
-  void draw_field(const std::vector<float>& v, int nx, int ny, Colormap map, float vmin, float vmax, bool abs_value);
+  void draw_field(const std::vector<float>& v, int nx, int ny, style::Colormap map, float vmin, float vmax,
+                  bool abs_value);
 
  private:
   GLuint prog_points_ = 0, prog_field_ = 0;
-  GLuint vao_ = 0, vbo_ = 0, quad_vao_ = 0, field_tex_ = 0;
+  GLuint vao_ = 0, vbo_ = 0, quad_vao_ = 0, field_tex_ = 0, lut_tex_ = 0;
   std::size_t vbo_cap_ = 0;
 };
 

@@ -1,5 +1,6 @@
-// Thread budgets for LibTorch and OpenBLAS. Kept in its own file so that only this
-// translation unit includes an ATen header.
+// Thread budgets and priorities. The only file of the lab that includes an ATen header.
+#include "threads.h"
+
 #include <dlfcn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -8,8 +9,6 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
-
-#include "worker.h"
 
 namespace gapscope::gui {
 

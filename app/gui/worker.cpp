@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 #include "core/data.h"
+#include "jobs.h"
+#include "threads.h"
 #include "train/train.h"
-#include "transport/w2_triple.h"
 
 namespace gapscope::gui {
 namespace {
@@ -17,7 +19,51 @@ double now_s() { return std::chrono::duration<double>(Clock::now().time_since_ep
 
 constexpr std::size_t kMaxFrames = 160;
 
+SamplerOptions sampler_options(const SamplerSettings& ss, uint64_t seed) {
+  SamplerOptions o;
+  o.scheme = ss.scheme;
+  o.steps = ss.steps;
+  o.refine = ss.refine;
+  o.refine_factor = ss.refine_factor;
+  o.eps = ss.eps;
+  o.seed = seed;
+  return o;
+}
+
+// The W2 gap of a finished pass and the shares of its escapees.
+W2Row measure_gap(const Pass& pass, double lambda, const W2Spec& spec) {
+  const auto w0 = Clock::now();
+  W2Row row;
+  row.iteration = pass.iteration;
+  row.lambda = lambda;
+  const Points& po = *pass.ode.back();
+  const Points& ps = *pass.sde.back();
+  const W2Triple w2 = w2_triple(po, ps, *pass.data, spec);
+  row.ode_sde = w2.ode_sde;
+  row.ode_data = w2.ode_data;
+  row.sde_data = w2.sde_data;
+  row.outside_ode = outside_share(po, kMetricBox);
+  row.outside_sde = outside_share(ps, kMetricBox);
+  row.ms = std::chrono::duration<double, std::milli>(Clock::now() - w0).count();
+  return row;
+}
+
 }  // namespace
+
+ResidualGrid compute_residual(const SnapshotPtr& snap, const Sde& sde, const FieldRequest& request) {
+  ResidualGrid g;
+  const auto t0 = Clock::now();
+  try {
+    if (!snap) throw std::runtime_error("no weights yet");
+    g.field = residual_field(*snap, sde, request);
+    g.iteration = snap->iteration;
+  } catch (const std::exception& e) {
+    g.field.values.clear();
+    g.error = first_line(e.what());
+  }
+  g.compute_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return g;
+}
 
 W2Spec w2_spec(const SamplerSettings& s, uint64_t seed) {
   W2Spec w;
@@ -111,7 +157,7 @@ void Worker::loop() {
     } catch (const std::exception& e) {
       {
         std::lock_guard<std::mutex> l(m_);
-        error_ = e.what();
+        error_ = first_line(e.what());
       }
       std::unique_lock<std::mutex> l(m_);
       cv_.wait_for(l, std::chrono::milliseconds(500), [&] { return stop_.load() || epoch_.load() != epoch; });
@@ -143,8 +189,21 @@ void Worker::maybe_refresh_fields(bool force) {
   const uint64_t epoch = epoch_.load();
   const Sde sde = Sde::from_config(cfg);
   auto f = std::make_shared<ResidualFields>();
-  f->xt = residual_xt(snap, sde, cfg.box, rs.nx, rs.nt, rs.x2);
-  if (snap && snap->spec.d == 2) f->xy = residual_xy(snap, sde, cfg.box, rs.nxy, rs.t);
+  FieldRequest xt;
+  xt.slice = FieldSlice::XT;
+  xt.nx = rs.nx;
+  xt.ny = rs.nt;
+  xt.range = cfg.box;
+  xt.x2 = rs.x2;
+  f->xt = compute_residual(snap, sde, xt);
+  if (snap && snap->spec.d == 2) {
+    FieldRequest xy;
+    xy.slice = FieldSlice::XX;
+    xy.nx = xy.ny = rs.nxy;
+    xy.range = cfg.box;
+    xy.t = rs.t;
+    f->xy = compute_residual(snap, sde, xy);
+  }
   f->version = last_fields_version_;
   f->xt.serial = ++fields_serial_;
   f->xy.serial = ++fields_serial_;
@@ -172,13 +231,7 @@ void Worker::run_pass(uint64_t epoch) {
   const uint64_t id = ++pass_counter_;
   const std::size_t n = static_cast<std::size_t>(std::max(1, ss.particles));
 
-  SamplerOptions o;
-  o.scheme = ss.scheme;
-  o.steps = ss.steps;
-  o.refine = ss.refine;
-  o.refine_factor = ss.refine_factor;
-  o.eps = ss.eps;
-  o.seed = cfg.seed * 1000003ull + id;
+  const SamplerOptions o = sampler_options(ss, cfg.seed * 1000003ull + id);
   SamplerOptions oo = o, os = o;
   oo.kind = SamplerKind::ODE;
   os.kind = SamplerKind::SDE;
@@ -219,31 +272,25 @@ void Worker::run_pass(uint64_t epoch) {
     if (ode.done() || k % stride == 0) store(ode.done());
     maybe_refresh_fields(false);
     // Pacing: a pass takes at least min_pass_seconds, which leaves the cores to training.
-    const double want = t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps;
-    while (now_s() < want && !session_changed(epoch))
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((want - now_s()) * 1000) + 1)));
+    wait_until(t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps, epoch);
   }
   pass_s_ = now_s() - t0;
+  finish_pass(epoch, pass, tr->knobs().lambda.load(), w2_spec(ss, id));
+}
+
+void Worker::wait_until(double t, uint64_t epoch) const {
+  while (now_s() < t && !session_changed(epoch))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((t - now_s()) * 1000) + 1)));
+}
+
+void Worker::finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec) {
   {
     std::lock_guard<std::mutex> l(m_);
     if (epoch_.load() != epoch) return;
     complete_ = pass;
     error_.clear();
   }
-  // The W2 gap of the finished pass.
-  const auto w0 = Clock::now();
-  W2Row row;
-  row.iteration = pass->iteration;
-  row.lambda = tr->knobs().lambda.load();
-  const Points& po = *pass->ode.back();
-  const Points& ps = *pass->sde.back();
-  const W2Triple w2 = w2_triple(po, ps, *pass->data, w2_spec(ss, id));
-  row.ode_sde = w2.ode_sde;
-  row.ode_data = w2.ode_data;
-  row.sde_data = w2.sde_data;
-  row.outside_ode = outside_share(po, kMetricBox);
-  row.outside_sde = outside_share(ps, kMetricBox);
-  row.ms = std::chrono::duration<double, std::milli>(Clock::now() - w0).count();
+  const W2Row row = measure_gap(*pass, lambda, spec);
   std::lock_guard<std::mutex> l(m_);
   if (epoch_.load() != epoch) return;
   auto w = std::make_shared<std::vector<W2Row>>(*w2_);

@@ -1,5 +1,5 @@
 #pragma once
-// Thread B of design.md: integrates ODE and SDE particle clouds with the newest weight
+// The lab's sampling thread: integrates ODE and SDE particle clouds with the newest weight
 // snapshot (one time step at a time), measures the W2 gap when a pass ends, and
 // refreshes the residual heatmaps at a bounded rate. Everything it hands to the UI
 // is an immutable shared_ptr<const ...> swapped under a short lock: the UI never waits.
@@ -7,7 +7,6 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,9 +15,10 @@
 
 #include "core/config.h"
 #include "core/points.h"
-#include "residual_source.h"
-#include "sample/sample.h"
 #include "core/sde.h"
+#include "core/snapshot.h"
+#include "sample/residual_field.h"
+#include "sample/sample.h"
 #include "transport/w2_triple.h"
 
 namespace gapscope {
@@ -27,16 +27,9 @@ class Trainer;
 
 namespace gapscope::gui {
 
-void limit_compute_threads(int n);  // threads.cpp: ATen intra-op + OpenBLAS
-// Background work yields to the UI thread: a positive nice value for the calling thread.
-void lower_thread_priority(int nice_value);
-// Runs fn on a short-lived thread with that nice value, so threads fn starts (the trainer's)
-// inherit it; returns when fn returns.
-void run_in_background_priority(const std::function<void()>& fn, int nice_value);
-
 using PointsPtr = std::shared_ptr<const Points>;
 
-// One sampling pass from t = T down to eps. Frames are stored at most `max_frames`
+// One sampling pass from t = T down to eps. Frames are stored at most 160
 // times (evenly over the steps, always including the first and the last).
 struct Pass {
   uint64_t id = 0;
@@ -52,7 +45,6 @@ struct Pass {
 };
 using PassPtr = std::shared_ptr<const Pass>;
 
-
 struct W2Row {
   int64_t iteration = 0;
   double ode_sde = 0, ode_data = 0, sde_data = 0;
@@ -64,10 +56,6 @@ struct W2Row {
 };
 constexpr double kMetricBox = 4.0;  // the paper's grid metric: 64 x 64 nodes on [-4, 4]^2
 
-struct SamplerSettings;
-// The lab's W2 metric settings as the engine's one W2 spec (sliced directions from seed).
-W2Spec w2_spec(const SamplerSettings& s, uint64_t seed);
-
 struct SamplerSettings {
   OdeScheme scheme = OdeScheme::Euler;
   int steps = 400, refine = 10, refine_factor = 10;
@@ -78,6 +66,8 @@ struct SamplerSettings {
   int w2_max_points = 2000;  // exact W2 on at most this many particles
   double min_pass_seconds = 2.5;  // pacing: leave the CPU to training when ahead
 };
+// The lab's W2 metric settings as the engine's one W2 spec (sliced directions from seed).
+W2Spec w2_spec(const SamplerSettings& s, uint64_t seed);
 
 struct ResidualSettings {
   bool enabled = true;
@@ -87,9 +77,22 @@ struct ResidualSettings {
   double period_s = 3.0;  // at most one refresh per period
 };
 
+// One heatmap: the engine's residual field and how it came about.
+struct ResidualGrid {
+  ResidualField field;    // values and axes (potential: signed R; score model: |r|)
+  int64_t iteration = -1;  // of the weights it was computed with
+  uint64_t serial = 0;     // distinct for every computed grid: views redraw when it changes
+  double compute_ms = 0;
+  std::string error;  // non-empty: no values, and this says why
+  bool ok() const { return error.empty() && !field.values.empty(); }
+  float at(int ix, int iy) const { return field.values[static_cast<std::size_t>(iy) * field.nx + ix]; }
+};
+// Computes the field of `request` from the snapshot; failures land in `error`, never throw.
+ResidualGrid compute_residual(const SnapshotPtr& snap, const Sde& sde, const FieldRequest& request);
+
 struct ResidualFields {
-  FieldGrid xt, xy;
-  uint64_t version = 0;
+  ResidualGrid xt, xy;  // (x1, t) at x2 (d = 1: (x, t)); (x1, x2) at t, d = 2 only
+  uint64_t version = 0;  // of the snapshot
 };
 using FieldsPtr = std::shared_ptr<const ResidualFields>;
 
@@ -115,6 +118,9 @@ class Worker {
  private:
   void loop();
   void run_pass(uint64_t epoch);
+  void wait_until(double t, uint64_t epoch) const;  // t in steady-clock seconds; early when the session changes
+  // Publishes the finished pass, then its W2 row (unless the session changed meanwhile).
+  void finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec);
   void maybe_refresh_fields(bool force);
   bool session_changed(uint64_t epoch) const { return epoch_.load() != epoch || stop_.load() || restart_.load(); }
 
@@ -130,6 +136,7 @@ class Worker {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> stop_{false}, restart_{false}, fields_dirty_{true};
   std::atomic<double> pass_s_{0};
+  // The worker thread's own: no lock.
   double last_fields_time_ = -1e9, last_fields_cost_ = 0;
   uint64_t last_fields_version_ = 0;
   uint64_t pass_counter_ = 0, fields_serial_ = 0;

@@ -232,3 +232,19 @@ TEST(Gui, BadArgumentsAreRejected) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("lambda-schedule"), std::string::npos) << r.output;
 }
+
+TEST(Gui, BadOptionsStopBeforeTheDefaultExperiment) {
+  const fs::path dir = temp_dir("badopt");
+  const fs::path file = dir / "a-file";
+  std::ofstream(file) << "x";
+  const std::vector<std::string> bad = {"--set no_such_key=1 --frames 3", "--frames -1",
+                                        "--checkpoint '" + (dir / "none").string() + "' --frames 3",
+                                        "--export-all '" + file.string() + "' --frames 3"};
+  for (const std::string& args : bad) {
+    const Proc r = run(lab_command(args));
+    EXPECT_NE(r.status, 0) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << ": one line expected:\n" << r.output;
+    EXPECT_EQ(r.output.find("new experiment"), std::string::npos) << args << "\n" << r.output;
+  }
+  fs::remove_all(dir);
+}
