@@ -48,6 +48,7 @@ void Trainer::save(const std::string& dir) const {
     rng << s.rng;
     json st = {{"format", "gapscope-checkpoint-1"}, {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
                {"lr", knobs_.lr.load()},           {"seconds", s.seconds},            {"rng", rng.str()}};
+    if (!origin_.empty()) st["origin"] = origin_;
     write_file_atomically((tmp / "state.json").string(), st.dump(2) + "\n");
   }
   // Swap in: the old checkpoint is removed only after the new one is complete.
@@ -124,6 +125,7 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
     tr->knobs_.lambda = st.at("lambda").get<double>();
     tr->knobs_.lr = st.at("lr").get<double>();
     s.seconds = st.at("seconds").get<double>();
+    if (st.contains("origin")) tr->origin_ = st.at("origin").get<std::string>();
   } catch (const std::exception& e) {
     throw std::runtime_error((d / "state.json").string() + ": " + e.what());
   }
@@ -134,6 +136,22 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   tr->load_notice_ = notice;
   tr->publish();
   return tr;
+}
+
+void Trainer::load_weights(const WeightSnapshot& w) {
+  std::lock_guard<std::mutex> guard(step_m_);
+  Impl& s = *impl_;
+  const ModelSpec& mine = s.net.spec();
+  if (w.spec.layers != mine.layers || w.spec.activation != mine.activation ||
+      (mine.activation == Activation::Softplus && w.spec.softplus_beta != mine.softplus_beta))
+    throw std::invalid_argument("load_weights: the snapshot's layers or activation differ from the config's");
+  s.net.load(w);  // checks d, width, potential/score and every layer's size
+  iteration_ = w.iteration;
+  s.stage = s.cfg.lr_stage_at(w.iteration);
+  knobs_.lr = s.stages[s.stage].lr;
+  s.fresh_adam(s.stages[s.stage].lr);
+  history_.clear();
+  publish();
 }
 
 }  // namespace gapscope
