@@ -45,7 +45,8 @@ std::string short_class(const std::string& cls) { return cls.substr(cls.rfind('.
 class Archive {
  public:
   explicit Archive(const std::string& path) : path_(path) {
-    if (!fs::is_regular_file(path)) throw std::runtime_error(path + ": no such file");
+    if (!fs::exists(path)) throw std::runtime_error(path + ": no such file");
+    if (!fs::is_regular_file(path)) throw std::runtime_error(path + ": not a file (expected one written by torch.save)");
     char head[4] = {0, 0, 0, 0};
     std::ifstream(path, std::ios::binary).read(head, 4);
     if (static_cast<unsigned char>(head[0]) == 0x80 && head[1] >= 2 && head[1] <= 5)
@@ -288,19 +289,25 @@ std::vector<float> read_tensor(Archive& ar, const TensorRef& t, const std::strin
   const std::size_t es = element_size(t.storage_type);
   if (!es) throw std::runtime_error(path + ": " + what + " is a " + short_class(t.storage_type) +
                                     " tensor; expected floating point");
-  int64_t n = 1, last = t.offset;
-  for (std::size_t k = 0; k < t.size.size(); ++k) {
-    if (t.size[k] > (int64_t{1} << 31) || t.stride[k] > (int64_t{1} << 40)) throw std::runtime_error(path + ": " + what + ": implausible shape");
-    n *= t.size[k];
-    if (n > (int64_t{1} << 31)) throw std::runtime_error(path + ": " + what + ": implausible shape");
-    if (t.size[k] > 0) last += (t.size[k] - 1) * t.stride[k];
-  }
-  if (n > 0 && last >= t.storage_numel)
-    throw std::runtime_error(path + ": " + what + " reaches past its storage (" + std::to_string(t.storage_numel) + " elements)");
   const std::string& bytes = ar.record("data/" + t.key);
   if (static_cast<uint64_t>(t.storage_numel) > bytes.size() / es)
     throw std::runtime_error(path + ": " + what + ": storage record data/" + t.key + " is shorter than its " +
                              std::to_string(t.storage_numel) + " elements");
+  // Every element must lie in the storage, and a parameter is no broadcast view, so it
+  // has at most as many elements as its storage: both bound the work by the file's size.
+  int64_t n = 1, last = t.offset;
+  for (int64_t s : t.size) n = s == 0 ? 0 : n;
+  if (n > 0) {
+    for (std::size_t k = 0; k < t.size.size(); ++k) {
+      const int64_t room = t.storage_numel - 1 - last;
+      if (room < 0 || t.size[k] > t.storage_numel || (t.stride[k] > 0 && t.size[k] - 1 > room / t.stride[k]) ||
+          n > t.storage_numel / t.size[k])
+        throw std::runtime_error(path + ": " + what + " of shape " + shape_str(t.size) + " does not fit its storage of " +
+                                 std::to_string(t.storage_numel) + " elements");
+      last += (t.size[k] - 1) * t.stride[k];
+      n *= t.size[k];
+    }
+  }
   std::vector<float> out(static_cast<std::size_t>(n));
   std::vector<int64_t> idx(t.size.size(), 0);
   for (int64_t k = 0; k < n; ++k) {
@@ -412,8 +419,8 @@ WeightSnapshot import_torch(const std::string& path, TorchImportReport* report, 
     };
     if (out == 1 && spec.d == 1) {
       spec.potential = expect.potential.value_or(true);
-      rep.model_kind = std::string(spec.potential ? "potential" : "score") + " network, d = 1 (from " +
-                       (expect.potential ? expect.from : "nothing: assumed") + ")";
+      rep.model_kind = std::string(spec.potential ? "potential" : "score") + " network, d = 1 (" +
+                       (expect.potential ? "from " + expect.from : std::string("assumed: one output fits either")) + ")";
       if (!expect.potential)
         rep.warnings.push_back("a 1-D network with one output may be a potential or a score; assumed a potential "
                                "(the paper's); --set model=score if it is a score network");

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -82,6 +83,25 @@ WeightSnapshot random_snapshot(ModelSpec s, uint64_t seed) {
     for (auto& v : w.biases.back()) v = n(rng);
   }
   return w;
+}
+
+// The records of a torch archive, and an archive written from records (LibTorch's writer
+// adds the version record).
+std::map<std::string, std::string> records(const std::string& path) {
+  caffe2::serialize::PyTorchStreamReader r(path);
+  std::map<std::string, std::string> out;
+  for (const auto& name : r.getAllRecords()) {
+    auto [data, size] = r.getRecord(name);
+    out[name] = std::string(static_cast<const char*>(data.get()), size);
+  }
+  return out;
+}
+
+void rezip(const std::string& path, const std::map<std::string, std::string>& recs) {
+  caffe2::serialize::PyTorchStreamWriter w(path);
+  for (const auto& [name, bytes] : recs)
+    if (name != "version" && name != ".data/version") w.writeRecord(name, bytes.data(), bytes.size());
+  w.writeEndOfFile();
 }
 
 bool same_bits(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
@@ -169,6 +189,10 @@ TEST(TorchImport, TheAuthorsNetworkGivesPyTorchsScores) {
 TEST(TorchImport, BadFilesGiveOneLineNamingTheFileAndWhatWasExpected) {
   const auto dir = gapscope::testing::temp_dir("torch-bad");
   const std::string legacy = (dir / "legacy.pt").string(), zip = (dir / "plain.zip").string();
+  const std::string short_data = (dir / "short.pt").string();
+  auto recs = records(kDir + "state_dict.pt");
+  recs["data/0"].resize(8);  // the first weight's storage cut to two floats
+  rezip(short_data, recs);
   spit(legacy, std::string("\x80\x02\x8a\x0a", 4) + "old torch.save");
   {
     caffe2::serialize::PyTorchStreamWriter w(zip);
@@ -184,6 +208,8 @@ TEST(TorchImport, BadFilesGiveOneLineNamingTheFileAndWhatWasExpected) {
       {(dir / "missing.pt").string(), "no such file"},
       {legacy, "legacy format"},
       {zip, "without data.pkl"},
+      {short_data, "layer 'input' weight: storage record data/0 is shorter than its 24 elements"},
+      {dir.string(), "not a file"},
   };
   for (const auto& [path, what] : cases) {
     const std::string e = import_error(path);
@@ -248,7 +274,7 @@ TEST(TorchExport, ExportThenImportIsBitIdentical) {
   specs[1].hidden = 16, specs[1].layers = 4, specs[1].activation = Activation::Tanh;
   specs[2].potential = false, specs[2].hidden = 7, specs[2].layers = 2, specs[2].activation = Activation::SiLU;
   specs[3].d = 1, specs[3].hidden = 5, specs[3].layers = 1;
-  specs[4].d = 3, specs[4].hidden = 9, specs[4].softplus_beta = 7.5;
+  specs[4].d = 3, specs[4].hidden = 9, specs[4].softplus_beta = 7.5, specs[4].prior_var = 0.5;
   for (std::size_t k = 0; k < specs.size(); ++k) {
     SCOPED_TRACE(k);
     const WeightSnapshot w = random_snapshot(specs[k], k);
@@ -256,6 +282,9 @@ TEST(TorchExport, ExportThenImportIsBitIdentical) {
     gapscope::TorchExportReport out;
     gapscope::export_torch(w, path, &out);
     EXPECT_EQ(out.keys.size(), 2 * w.weights.size());
+    // the prior offset is no weight: the export says so
+    EXPECT_EQ(out.warnings.size(), specs[k].prior_var > 0 ? 1u : 0u);
+    if (!out.warnings.empty()) EXPECT_NE(out.warnings[0].find("prior offset"), std::string::npos);
     gapscope::TorchImportExpect ex;  // a state_dict says nothing of the activation or of a 1-D model's kind
     ex.activation = specs[k].activation;
     ex.softplus_beta = specs[k].softplus_beta;
@@ -313,23 +342,6 @@ TEST(TorchExport, PythonTorchLoadReadsTheExport) {
 // ---- corrupted input: a one-line std::runtime_error or a successful import, never a crash ----
 
 namespace {
-
-std::map<std::string, std::string> records(const std::string& path) {
-  caffe2::serialize::PyTorchStreamReader r(path);
-  std::map<std::string, std::string> out;
-  for (const auto& name : r.getAllRecords()) {
-    auto [data, size] = r.getRecord(name);
-    out[name] = std::string(static_cast<const char*>(data.get()), size);
-  }
-  return out;
-}
-
-void rezip(const std::string& path, const std::map<std::string, std::string>& recs) {
-  caffe2::serialize::PyTorchStreamWriter w(path);
-  for (const auto& [name, bytes] : recs)
-    if (name != "version" && name != ".data/version") w.writeRecord(name, bytes.data(), bytes.size());
-  w.writeEndOfFile();
-}
 
 std::string mutate(std::string s, std::mt19937& rng, int kind) {
   if (s.empty()) return s;
