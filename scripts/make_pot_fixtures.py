@@ -48,8 +48,10 @@ Q = 1024  # grid cases store coordinates as integers k, x = k / Q (exact in floa
 
 
 def grid_case(name, xa, xb, G, L, note):
-    """The paper's metric (docs/math.md §5), replicated step by step: box cut, truncation
-    to equal counts, nearest grid node, exact EMD between the histograms."""
+    """The paper's validation metric (docs/math.md §5), replicated step by step: box cut
+    (the border inside), nearest grid node, exact EMD between the histograms, each
+    normalised to mass 1. gapscope keeps every in-box point where the paper truncates to
+    equal counts (a prefix, which would depend on the points' order)."""
     qa = np.round(np.asarray(xa) * Q).astype(np.int64)
     qb = np.round(np.asarray(xb) * Q).astype(np.int64)
     xa, xb = qa / Q, qb / Q
@@ -57,7 +59,6 @@ def grid_case(name, xa, xb, G, L, note):
     ina = xa[np.all(np.abs(xa) <= L, axis=1)]
     inb = xb[np.all(np.abs(xb) <= L, axis=1)]
     n = min(len(ina), len(inb))
-    ina, inb = ina[:n], inb[:n]
     h = 2 * L / (G - 1)
 
     def index(p):
@@ -66,8 +67,8 @@ def grid_case(name, xa, xb, G, L, note):
             return k[:, 0]
         return k[:, 1] * G + k[:, 0]
 
-    ha = np.bincount(index(ina), minlength=G**d).astype(np.float64) / n
-    hb = np.bincount(index(inb), minlength=G**d).astype(np.float64) / n
+    ha = np.bincount(index(ina), minlength=G**d).astype(np.float64) / len(ina)
+    hb = np.bincount(index(inb), minlength=G**d).astype(np.float64) / len(inb)
     nodes = -L + h * np.arange(G)
     if d == 1:
         grid = nodes[:, None]

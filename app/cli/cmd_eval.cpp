@@ -35,6 +35,7 @@ void run_eval(const EvalArgs& a) {
   j["dataset"] = tr->config().dataset;
   j["lambda"] = tr->config().lambda;
   j["seed"] = a.o.seed;
+  if (!tr->origin().empty()) j["origin"] = tr->origin();
   std::cout << j.dump(2) << std::endl;
 }
 

@@ -63,7 +63,9 @@ Registrar reg([](CLI::App& root) {
         w = w2_grid(pa, pb, {a->grid, a->box}, &st);
         out["grid"] = a->grid;
         out["box"] = a->box;
-        out["used"] = st.used;  // points per cloud after the box cut and truncation
+        out["used"] = st.used;  // the smaller in-box count
+        out["used_a"] = st.used_a;
+        out["used_b"] = st.used_b;
       } else if (m == "1d") {
         w = w2_1d(pa, pb);
       } else {

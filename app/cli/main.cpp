@@ -11,7 +11,7 @@ std::vector<CommandSetup>& registry() {
 }  // namespace gapscope::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce)"};
+  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, export)"};
   app.require_subcommand(1);
   for (auto& setup : gapscope::cli::registry()) setup(app);
   try {

@@ -157,8 +157,8 @@ Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
     }
   } else if (name_ == "circles2") {
     // Exactly half the samples on each ring, as the paper's sampler, but in random order:
-    // anything that keeps a prefix (the grid metric's equal-count truncation, figure
-    // subsamples) must not see only the inner ring.
+    // anything that keeps a prefix (exact-W2 and figure subsamples) must not see only
+    // the inner ring.
     for (std::size_t i = 0; i < n; ++i) {
       const double r = (i < n / 2 ? 0.65 : 1.4) + 0.1 * N(rng), th = kTwoPi * U(rng);
       p.row(i)[0] = static_cast<float>(2 * r * std::cos(th));

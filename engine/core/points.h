@@ -18,8 +18,8 @@ struct Points {
   const float* row(std::size_t i) const { return v.data() + i * d; }
 };
 
-// The first n points (all of them when n >= p.n()): the prefix the grid metric's
-// truncation, exact-W2 subsamples and figure subsamples keep.
+// The first n points (all of them when n >= p.n()): the prefix exact-W2 subsamples and
+// figure subsamples keep.
 Points head(const Points& p, std::size_t n);
 
 // The share of points outside [-box, box]^d (a non-finite coordinate counts as outside):

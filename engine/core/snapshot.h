@@ -30,6 +30,7 @@ struct ModelSpec {
 };
 
 Activation parse_activation(const std::string& name);
+const char* activation_name(Activation a);  // the config's spelling: "softplus", "tanh", "silu"
 
 struct WeightSnapshot {
   ModelSpec spec;

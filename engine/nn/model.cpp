@@ -22,6 +22,15 @@ Activation parse_activation(const std::string& name) {
   throw std::invalid_argument("activation '" + name + "': expected softplus|tanh|silu");
 }
 
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::Softplus: return "softplus";
+    case Activation::Tanh: return "tanh";
+    case Activation::SiLU: return "silu";
+  }
+  return "softplus";
+}
+
 ModelSpec ModelSpec::from_config(const Config& c) {
   ModelSpec s;
   s.potential = c.model == "potential";

@@ -213,8 +213,9 @@ std::string Trainer::save(const std::string& dir) const {
     }
     std::ostringstream rng;
     rng << s.rng;
-    const json st = {{"format", kFormat},          {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
+    json st = {{"format", kFormat},          {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
                      {"lr", knobs_.lr.load()},    {"seconds", s.seconds},           {"rng", rng.str()}};
+    if (!origin_.empty()) st["origin"] = origin_;
     write(tmp / "state.json", st.dump(2) + "\n");  // last: its presence marks the folder complete
     install(tmp, target);
   } catch (...) {
@@ -320,6 +321,8 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   tr->knobs_.lambda = st["lambda"].get<double>();
   tr->knobs_.lr = st["lr"].get<double>();
   s.seconds = st["seconds"].get<double>();
+  need("origin", !st.contains("origin") || st["origin"].is_string(), "a string (where the weights came from)");
+  if (st.contains("origin")) tr->origin_ = st["origin"].get<std::string>();
   tr->history_.assign(History::read_csv((d / "history.csv").string()));
   // Resuming mid-stage continues that stage with the optimiser state just loaded.
   s.stage = cfg.lr_stage_at(tr->iteration_.load());
@@ -328,6 +331,22 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   tr->load_notice_ = notice;
   tr->publish();
   return tr;
+}
+
+void Trainer::load_weights(const WeightSnapshot& w) {
+  std::lock_guard<std::mutex> guard(step_m_);
+  Impl& s = *impl_;
+  const ModelSpec& mine = s.net.spec();
+  if (w.spec.layers != mine.layers || w.spec.activation != mine.activation ||
+      (mine.activation == Activation::Softplus && w.spec.softplus_beta != mine.softplus_beta))
+    throw std::invalid_argument("load_weights: the snapshot's layers or activation differ from the config's");
+  s.net.load(w);  // checks d, width, potential/score and every layer's size
+  iteration_ = w.iteration;
+  s.stage = s.cfg.lr_stage_at(w.iteration);
+  knobs_.lr = s.stages[s.stage].lr;
+  s.fresh_adam(s.stages[s.stage].lr);
+  history_.clear();
+  publish();
 }
 
 }  // namespace gapscope

@@ -99,6 +99,16 @@ class Trainer {
 
   SnapshotPtr snapshot() const;  // newest published weights
 
+  // Weights made elsewhere (an imported PyTorch network): copied into the network, whose
+  // config must describe the same architecture (the config's prior offset stays the
+  // config's), and training moves to the snapshot's iteration with a fresh Adam at that
+  // iteration's lr stage and an empty history.
+  void load_weights(const WeightSnapshot& w);
+  // Where the weights came from when they were not trained from this config's seed
+  // ("" when they were); state.json keeps it across save and load.
+  const std::string& origin() const { return origin_; }
+  void set_origin(std::string o) { origin_ = std::move(o); }
+
   // Exact checkpoints: model, optimiser state, RNG state, config, history. save() writes
   // a sibling folder and swaps it in, so the path holds a whole checkpoint at every
   // instant; it refuses a path that holds anything but a gapscope checkpoint (or an empty
@@ -134,6 +144,7 @@ class Trainer {
   LambdaSchedule lambda_schedule_;
   std::size_t schedule_next_ = 0;
   std::string load_notice_;
+  std::string origin_;
 };
 
 }  // namespace gapscope

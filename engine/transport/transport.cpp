@@ -738,16 +738,21 @@ double w2_grid(const Points& a, const Points& b, GridMetric opts, GridStats* sta
     throw std::invalid_argument(std::string("w2_grid: cloud ") + (ba.empty() ? "a" : "b") +
                                 " has no points inside the box [-" + std::to_string(L) + ", " + std::to_string(L) +
                                 "]^" + std::to_string(d));
-  const std::size_t n = std::min(ba.size(), bb.size());
-  ba.resize(n);
-  bb.resize(n);
+  // Equal total masses without dropping any in-box point: a point of a weighs n_b/g and a
+  // point of b n_a/g (g = gcd), integers, so the solve stays exact. Truncating both clouds
+  // to the first min(n_a, n_b) points instead would make the answer depend on their order.
+  const std::size_t na = ba.size(), nb = bb.size(), g = std::gcd(na, nb);
+  const i64 wa = static_cast<i64>(nb / g), wb = static_cast<i64>(na / g);
+  const long double mass = static_cast<long double>(na) * static_cast<long double>(wa);
   const std::size_t cells = d == 1 ? G : static_cast<std::size_t>(G) * G;
   std::vector<i64> ha(cells, 0), hb(cells, 0);
-  for (int c : ba) ++ha[c];
-  for (int c : bb) ++hb[c];
+  for (int c : ba) ha[c] += wa;
+  for (int c : bb) hb[c] += wb;
 
   GridStats st;
-  st.used = n;
+  st.used_a = na;
+  st.used_b = nb;
+  st.used = std::min(na, nb);
   long double total = 0;  // Σ flow · (index distance)², an integer
   if (d == 1) {
     // The monotone coupling is optimal on the line: walk both histograms in order.
@@ -814,7 +819,7 @@ double w2_grid(const Points& a, const Points& b, GridMetric opts, GridStats* sta
       total += static_cast<long double>(f.f) * cost(f.i, f.j);
   }
   if (stats) *stats = st;
-  return std::sqrt(static_cast<double>(total / static_cast<long double>(n)) * h * h);
+  return std::sqrt(static_cast<double>(total / mass) * h * h);
 }
 
 double w2_1d(std::vector<double> a, std::vector<double> b) {

@@ -47,18 +47,21 @@ TransportResult emd(const std::vector<double>& wa, const Points& xa, const std::
 // point of a, n_a per point of b); d = 1 uses the closed form.
 double w2_exact(const Points& a, const Points& b);
 
-// The paper's metric (math.md §5): points outside [−box, box]^d are discarded, both
-// clouds are truncated to the first min(n_a, n_b) in-box points, each point goes to the
-// nearest node of a grid with `grid` nodes per axis spanning [−box, box], and the exact
-// EMD between the two count histograms with squared Euclidean ground cost is taken.
-// d = 1 or 2. Counts and the ground cost (in units of the node spacing²) are integers,
-// so this one is exact with no rounding at all.
+// The paper's validation metric (math.md §5): points outside [−box, box]^d are discarded
+// (a point on the border is inside), each point goes to the nearest node of a grid with
+// `grid` nodes per axis spanning [−box, box], and the exact EMD between the two
+// histograms with squared Euclidean ground cost is taken. Where the paper truncates both
+// clouds to equal counts, every in-box point is kept and each histogram is normalised to
+// mass 1, so the answer does not depend on the order of the points (for equal in-box
+// counts the two are the same). d = 1 or 2. Masses and the ground cost (in units of the
+// node spacing²) are integers, so this one is exact with no rounding at all.
 struct GridMetric {
   int grid = 64;
   double box = 4.0;
 };
 struct GridStats {
-  std::size_t used = 0;     // points per cloud after the box cut and truncation
+  std::size_t used_a = 0, used_b = 0;  // points of each cloud inside the box (all of them weigh)
+  std::size_t used = 0;                // the smaller of the two
   std::size_t bins_a = 0;   // occupied bins
   std::size_t bins_b = 0;
 };

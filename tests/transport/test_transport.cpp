@@ -371,11 +371,13 @@ TEST(Transport, GridMetricOnKnownConfigurations) {
   const gapscope::GridMetric g{9, 4.0};  // nodes every 1.0
   gapscope::GridStats st;
   EXPECT_DOUBLE_EQ(gapscope::w2_grid(a, b, g, &st), std::sqrt(2.0));
-  EXPECT_EQ(st.used, 2u);  // truncated to the smaller in-box count
+  EXPECT_EQ(st.used, 2u);  // the smaller in-box count
+  EXPECT_EQ(st.used_a, 3u);
+  EXPECT_EQ(st.used_b, 2u);
   EXPECT_EQ(st.bins_a, 1u);
   EXPECT_EQ(st.bins_b, 1u);
   EXPECT_DOUBLE_EQ(gapscope::w2_grid(a, a, g), 0.0);
-  // A point outside the box is dropped before truncation.
+  // A point outside the box is dropped.
   Points c(2, 3);
   c.v = {9.0f, 0.0f, 1.0f, 1.0f, 1.0f, 1.0f};
   EXPECT_DOUBLE_EQ(gapscope::w2_grid(a, c, g, &st), std::sqrt(2.0));
@@ -402,7 +404,7 @@ TEST(Transport, GridMetricEqualsEmdOfTheHistograms) {
   auto hist = [&](const Points& p, Points& nodes, std::vector<double>& w) {
     std::vector<double> count(64 * 64, 0);
     std::size_t used = 0;
-    for (std::size_t i = 0; i < p.n() && used < st.used; ++i) {
+    for (std::size_t i = 0; i < p.n(); ++i) {
       const double x = p.row(i)[0], y = p.row(i)[1];
       if (std::fabs(x) > 4 || std::fabs(y) > 4) continue;
       ++used;
@@ -422,6 +424,55 @@ TEST(Transport, GridMetricEqualsEmdOfTheHistograms) {
   EXPECT_EQ(na.n(), st.bins_a);
   // Node coordinates are rounded to float here, so agreement is to float precision.
   EXPECT_NEAR(gapscope::emd(wa, na, wb, nb).w2, w, 1e-6 * w);
+}
+
+TEST(Transport, GridMetricDoesNotDependOnTheOrderOfThePoints) {
+  // Unequal in-box counts (b is wider, so more of it leaves the box): a cloud sorted by x,
+  // by bin, or reversed gives the same answer, bit for bit, because every in-box point
+  // weighs and each histogram has mass 1 (a prefix truncation would keep other points).
+  std::mt19937_64 rng(33);
+  const Points a = cloud(2, 3000, rng, 0.0, 1.0), b = cloud(2, 2600, rng, 0.5, 1.8);
+  gapscope::GridStats st;
+  const double w = gapscope::w2_grid(a, b, {}, &st);
+  ASSERT_NE(st.used_a, st.used_b);
+  auto reordered = [](const Points& p, auto less) {
+    std::vector<std::size_t> idx(p.n());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t i, std::size_t j) { return less(p.row(i), p.row(j)); });
+    Points q(p.d, p.n());
+    for (std::size_t k = 0; k < idx.size(); ++k)
+      std::copy(p.row(idx[k]), p.row(idx[k]) + p.d, q.v.begin() + static_cast<std::ptrdiff_t>(k * p.d));
+    return q;
+  };
+  const auto by_x = [](const float* u, const float* v) { return u[0] < v[0]; };
+  const auto by_norm = [](const float* u, const float* v) { return u[0] * u[0] + u[1] * u[1] > v[0] * v[0] + v[1] * v[1]; };
+  EXPECT_EQ(gapscope::w2_grid(reordered(a, by_x), b), w);
+  EXPECT_EQ(gapscope::w2_grid(a, reordered(b, by_x)), w);
+  EXPECT_EQ(gapscope::w2_grid(reordered(a, by_norm), reordered(b, by_norm)), w);
+  // 1-D likewise.
+  const Points x = cloud(1, 2000, rng, 0.0, 2.0), y = cloud(1, 1500, rng, 0.3, 2.5);
+  const double w1 = gapscope::w2_grid(x, y);
+  EXPECT_EQ(gapscope::w2_grid(reordered(x, by_x), reordered(y, by_x)), w1);
+  // Unequal counts weigh each point 1/n: a cloud against itself doubled is at distance 0.
+  Points aa(2, 2 * a.n());
+  std::copy(a.v.begin(), a.v.end(), aa.v.begin());
+  std::copy(a.v.begin(), a.v.end(), aa.v.begin() + static_cast<std::ptrdiff_t>(a.v.size()));
+  EXPECT_EQ(gapscope::w2_grid(a, aa), 0.0);
+}
+
+TEST(Transport, GridMetricCountsAPointOnTheBordersAsInside) {
+  Points a(2, 2), b(2, 2);
+  a.v = {4.0f, -4.0f, 0.0f, 0.0f};
+  b.v = {0.0f, 0.0f, 4.0f, -4.0f};
+  gapscope::GridStats st;
+  EXPECT_EQ(gapscope::w2_grid(a, b, {9, 4.0}, &st), 0.0);
+  EXPECT_EQ(st.used_a, 2u);
+  EXPECT_EQ(st.used_b, 2u);
+  Points c(1, 1), e(1, 1);
+  c.v = {-2.0f};
+  e.v = {2.0f};
+  EXPECT_DOUBLE_EQ(gapscope::w2_grid(c, e, {5, 2.0}, &st), 4.0);
+  EXPECT_EQ(st.used, 1u);
 }
 
 // ---- degenerate input ----------------------------------------------------------------------
