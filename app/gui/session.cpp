@@ -23,19 +23,18 @@ std::string w2_file(const std::string& dir) { return (fs::path(dir) / "gui_w2.cs
 
 // The live sampler: the config's refinement and ε, lighter N and particle counts.
 SamplerSettings lab_sampler(const Config& c, const SessionOptions& opt) {
+  // The integrator's settings as every sampler reads them from a config (validate() has
+  // accepted the config, so the ODE method parses).
+  const SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::ODE);
   SamplerSettings s;
-  s.steps = std::max(opt.steps, c.sample_refine + 1);
+  s.scheme = o.scheme;
+  s.refine = o.refine;
+  s.refine_factor = o.refine_factor;
+  s.eps = o.eps;
+  s.steps = std::max(opt.steps, o.refine + 1);
   s.particles = opt.particles;
   s.w2_max_points = opt.particles;
-  s.refine = c.sample_refine;
-  s.refine_factor = c.sample_refine_factor;
-  s.eps = c.sample_eps;
   s.min_pass_seconds = opt.min_pass_seconds;
-  try {
-    s.scheme = parse_ode_scheme(c.ode_method);
-  } catch (const std::exception&) {
-    // validate() has accepted the config: an unknown method cannot reach this point.
-  }
   return s;
 }
 

@@ -565,9 +565,9 @@ fig::Figure reproduce_figure(const std::vector<CellResult>& cells) {
       fig::Panel ode = panel(read_cloud(r, "ode.csv"), style::palette::kOde, "ODE");
       ode.caption_span = 2;
       if (r)
-        ode.caption = {w2 + "(ODE, SDE) = " + style::number(r->w2_ode_sde, 3),
-                       w2 + "(ODE, data) = " + style::number(r->w2_ode_data, 3) + "    " + w2 +
-                           "(SDE, data) = " + style::number(r->w2_sde_data, 3)};
+        ode.caption = {w2 + "(ODE, SDE) = " + style::fixed(r->w2_ode_sde, 3),
+                       w2 + "(ODE, data) = " + style::fixed(r->w2_ode_data, 3) + "    " + w2 +
+                           "(SDE, data) = " + style::fixed(r->w2_sde_data, 3)};
       else
         ode.caption = {"not run"};
       f.panels.push_back(std::move(ode));
