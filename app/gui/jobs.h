@@ -28,6 +28,7 @@ struct JobResult {
   bool error = false;
   std::shared_ptr<Trainer> adopt;  // non-null: becomes the session's trainer (message says what it is)
   std::vector<W2Row> w2;           // with adopt: the W2 rows that belong to it
+  bool adopt_paused = false;       // with adopt: start it paused (an imported network is looked at first)
   static JobResult done(std::string message) {
     JobResult r;
     r.message = std::move(message);

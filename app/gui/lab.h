@@ -40,7 +40,7 @@ struct ViewState {
   // residual and plots
   bool show_abs_r = false, w2_log = true, loss_log = true;
   // exports
-  std::string out_dir = "gapscope-out", ckpt_dir = "gapscope-out/checkpoint";
+  std::string out_dir = "gapscope-out", ckpt_dir = "gapscope-out/checkpoint", import_file;
   int panel_choice = 0;
   // this frame
   float fb_x = 1, fb_y = 1;  // framebuffer pixels per window unit

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Raw {  // the command line as typed
-  std::string config, checkpoint, schedule;
+  std::string config, checkpoint, import_file, schedule;
   std::vector<std::string> sets;
   double lambda = 1.0;
   bool paused = false;
@@ -35,6 +35,7 @@ void add_options(CLI::App& app, Raw& raw, LabOptions& o) {
   app.add_option("--config", raw.config, "experiment JSON (default: the built-in circles2 setting)")
       ->check(CLI::ExistingFile);
   app.add_option("--checkpoint", raw.checkpoint, "resume a checkpoint directory (gapscope-cli train --out, or Ctrl+S)");
+  app.add_option("--import", raw.import_file, "start from a PyTorch network (torch.save of the module or its state_dict)");
   app.add_option("--set", raw.sets, "override a config key, key=value (repeatable); wins over --lambda");
   app.add_option("--lambda", raw.lambda, "initial λ (the lab's default is 1; a config file's lambda is replaced by it)");
   app.add_option("--lambda-schedule", raw.schedule, "set λ at given iterations: \"it:λ,it:λ\"");
@@ -69,7 +70,7 @@ void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s) {
   // The lab's default λ is 1 (the paper's baseline files say 0); with --checkpoint the
   // checkpoint's λ stands unless --lambda or --set lambda=... is given.
   std::vector<std::string> sets;
-  if (raw.checkpoint.empty() || app.count("--lambda")) sets.push_back("lambda=" + std::to_string(raw.lambda));
+  if ((raw.checkpoint.empty() && raw.import_file.empty()) || app.count("--lambda")) sets.push_back("lambda=" + std::to_string(raw.lambda));
   sets.insert(sets.end(), raw.sets.begin(), raw.sets.end());
   s.lambda_given = app.count("--lambda") > 0;
   for (const auto& a : raw.sets) s.lambda_given = s.lambda_given || a.rfind("lambda=", 0) == 0;
@@ -83,6 +84,11 @@ void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s) {
   if (!raw.checkpoint.empty() && !fs::is_directory(raw.checkpoint))
     throw std::invalid_argument("--checkpoint " + raw.checkpoint + ": not a folder");
   s.checkpoint = raw.checkpoint;
+  if (!raw.import_file.empty() && !raw.checkpoint.empty())
+    throw std::invalid_argument("--import " + raw.import_file + ": give either --import or --checkpoint, not both");
+  if (!raw.import_file.empty() && !fs::is_regular_file(raw.import_file))
+    throw std::invalid_argument("--import " + raw.import_file + ": not a file");
+  s.import_file = raw.import_file;
   s.start_training = !raw.paused;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sample/sample.h"
+#include "study/import_network.h"
 #include "style/format.h"
 #include "threads.h"
 
@@ -55,7 +56,11 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
   std::vector<W2Row> w2;
   std::string what;
   try {
-    if (!opt.checkpoint.empty()) {
+    if (!opt.import_file.empty()) {
+      t = gapscope::import_network(opt.import_file).trainer;
+      if (opt.lambda_given) t->knobs().lambda = opt.config.lambda;
+      what = "imported " + opt.import_file + " (" + t->origin() + ")";
+    } else if (!opt.checkpoint.empty()) {
       t = Trainer::load(opt.checkpoint);
       if (opt.lambda_given) t->knobs().lambda = opt.config.lambda;
       w2 = read_w2_csv(w2_file(opt.checkpoint));
@@ -66,14 +71,15 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
       what = "new experiment: " + describe(opt.config);
     }
   } catch (const std::exception& e) {
-    report((opt.checkpoint.empty() ? "cannot start this experiment: " : "cannot load checkpoint " + opt.checkpoint + ": ") +
-               first_line(e.what()),
-           true);
+    const std::string why = !opt.import_file.empty() ? "cannot import " + opt.import_file + ": "
+                            : !opt.checkpoint.empty() ? "cannot load checkpoint " + opt.checkpoint + ": "
+                                                      : "cannot start this experiment: ";
+    report(why + first_line(e.what()), true);
     return;
   }
   worker_.set_sampler(lab_sampler(t->config(), opt));
   t->set_lambda_schedule(opt.lambda_schedule);
-  adopt(std::move(t), std::move(w2), what);
+  adopt(std::move(t), std::move(w2), what, /*force_pause=*/!opt.import_file.empty());  // an import is looked at first
   schedule_ = opt.lambda_schedule;
   std::stable_sort(schedule_.begin(), schedule_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 }
@@ -120,8 +126,8 @@ void Session::retire(std::shared_ptr<Trainer> t) {
   });
 }
 
-void Session::adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std::string& what) {
-  const bool paused = trainer_ ? trainer_->knobs().paused.load() : !opt_.start_training;
+void Session::adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std::string& what, bool force_pause) {
+  const bool paused = force_pause || (trainer_ ? trainer_->knobs().paused.load() : !opt_.start_training);
   if (!t->load_notice().empty()) report(t->load_notice());
   retire(std::move(trainer_));
   trainer_ = std::move(t);
@@ -177,7 +183,7 @@ std::string Session::reset(const Config& edit, const std::string& overrides) {
 void Session::poll() {
   for (auto& r : jobs_.take_results()) {
     if (r.adopt)
-      adopt(std::move(r.adopt), std::move(r.w2), r.message);
+      adopt(std::move(r.adopt), std::move(r.w2), r.message, r.adopt_paused);
     else
       report(r.message, r.error);
   }
@@ -256,6 +262,18 @@ void Session::load_checkpoint(const std::string& dir) {
     r.adopt = Trainer::load(dir);
     r.w2 = read_w2_csv(w2_file(dir));
     r.message = "resumed checkpoint " + dir;
+    return r;
+  });
+}
+
+void Session::import_network(const std::string& file) {
+  jobs_.post("import " + file, [file] {
+    JobResult r;
+    ImportedNetwork net = gapscope::import_network(file);
+    r.adopt = std::move(net.trainer);
+    r.adopt_paused = true;
+    r.message = "imported " + file + ": " + net.summary;
+    for (const auto& w : net.warnings) r.message += "; " + w;
     return r;
   });
 }

@@ -33,6 +33,7 @@ Config lab_default_config();
 struct SessionOptions {
   Config config;            // the experiment to start (validated again here)
   std::string checkpoint;   // non-empty: resume this checkpoint instead
+  std::string import_file;  // non-empty: start from this PyTorch network (gapscope-cli import's reader)
   bool lambda_given = false;  // with a checkpoint: config.lambda replaces the checkpoint's λ
   LambdaSchedule lambda_schedule;  // handed to the first trainer, which applies it exactly
   bool start_training = true;
@@ -91,6 +92,9 @@ class Session {
   // Checkpoints (jobs): the engine's checkpoint plus gui_w2.csv of the W2 plot.
   void save_checkpoint(const std::string& dir);
   void load_checkpoint(const std::string& dir);  // the loaded run replaces this one
+  // A PyTorch network (a job): its clouds, W2 and residual appear without training; Start
+  // fine-tunes it with λ live. The imported run replaces this one.
+  void import_network(const std::string& file);
 
   // Exports (jobs) into the folder dir. `view` gives what only the views know (the
   // shown pass, the visible square, log axes); the session fills in the history and
@@ -103,7 +107,7 @@ class Session {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  void adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std::string& what);
+  void adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std::string& what, bool force_pause = false);
   void retire(std::shared_ptr<Trainer> t);
   void start_training();
   void note_progress();

@@ -219,6 +219,9 @@ void section_exports(Session& s, ViewState& ui) {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Ctrl+S");
   ImGui::SameLine();
   if (ImGui::Button("Load checkpoint")) s.load_checkpoint(ui.ckpt_dir);
+  input_string("PyTorch file", ui.import_file);
+  if (ImGui::Button("Import network")) s.import_network(ui.import_file);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("a torch.save file of the module or its state_dict; Start fine-tunes it");
 }
 
 void section_messages(const Session& s) {

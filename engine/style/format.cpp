@@ -27,7 +27,10 @@ std::string tick_label(double v, double step) {
   if (!std::isfinite(v)) return number(v);
   char b[48];
   const double a = std::abs(v);
-  if (a >= 1e5 || a < 1e-3) {
+  // Scientific only where the ticks are coarse against their size (2e6 apart by 1e6, a
+  // decade axis): ticks 0.2 apart near 1e5 must read 99999.8, 100000, 100000.2.
+  const bool coarse = step <= 0 || step * 1000 >= a;
+  if ((a >= 1e5 || a < 1e-3) && coarse) {
     std::snprintf(b, sizeof b, "%.0e", v);
     // "1e-04" -> "1e-4": the exponent's leading zeros carry nothing.
     std::string s = b;

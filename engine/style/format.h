@@ -12,7 +12,8 @@ std::string number(double v, int digits = 4);
 // the non-finite (a cell that could not be measured).
 std::string fixed(double v, int decimals = 3);
 // A tick label for v on an axis whose ticks are `step` apart (0: a log axis): exactly
-// as many decimals as the step needs, scientific outside [1e-3, 1e5).
+// as many decimals as the step needs, scientific outside [1e-3, 1e5) unless the ticks
+// are fine against their size (then fixed, so neighbours never print alike).
 std::string tick_label(double v, double step);
 // A duration in seconds as "12 s", "3 min 05 s", "2 h 07 min" (progress lines, ETA).
 std::string duration(double seconds);

@@ -219,6 +219,40 @@ TEST(Session, CheckpointSaveLoadRoundTrip) {
   fs::remove_all(dir);
 }
 
+// A PyTorch network opened in the lab: shown paused (its passes and W2 come without any
+// training), then fine-tuned by Start; the same through the import job of a running
+// session; a file that is not a network is one line and the session stays.
+TEST(Session, ImportedNetworkIsShownPausedThenFineTunes) {
+  const std::string torch_dir = std::string(GAPSCOPE_SOURCE_DIR) + "/tests/fixtures/torch/";
+  SessionOptions o = tiny(/*start_training=*/true);
+  o.import_file = torch_dir + "wrapped_model.pt";  // says iteration 77
+  Session s(o);
+  ASSERT_TRUE(s.ready()) << s.last_error();
+  EXPECT_TRUE(s.paused());
+  EXPECT_EQ(s.iteration(), 77);
+  EXPECT_TRUE(logged(s, "imported " + o.import_file));
+  ASSERT_TRUE(eventually(s, [&] { return !s.w2()->empty(); })) << s.worker().error();
+  EXPECT_EQ(s.w2()->front().iteration, 77);
+  EXPECT_EQ(s.iteration(), 77);  // nothing trained to get there
+  s.set_paused(false);
+  ASSERT_TRUE(eventually(s, [&] { return s.iteration() > 78; }));
+
+  Session r(tiny());
+  ASSERT_TRUE(r.ready());
+  const uint64_t g = r.generation();
+  r.import_network(torch_dir + "bad_not_torch.pt");
+  r.wait_jobs();
+  EXPECT_TRUE(one_line(r.last_error())) << r.last_error();
+  EXPECT_NE(r.last_error().find("bad_not_torch.pt"), std::string::npos) << r.last_error();
+  EXPECT_EQ(r.generation(), g);
+  r.import_network(torch_dir + "module_potential.pt");
+  r.wait_jobs();
+  EXPECT_EQ(r.generation(), g + 1);
+  EXPECT_TRUE(r.paused());
+  EXPECT_EQ(r.iteration(), 0);
+  EXPECT_NE(r.config().hidden, 16);  // the file's architecture, not the running session's
+}
+
 TEST(Session, FinishedPassYieldsAW2Row) {
   Session s(tiny());
   ASSERT_TRUE(s.ready()) << s.last_error();

@@ -57,6 +57,10 @@ TEST(Format, NumbersAndTickLabels) {
   EXPECT_EQ(tick_label(1e-4, 0), "1e-4");
   EXPECT_EQ(tick_label(2e6, 1e6), "2e6");
   EXPECT_EQ(tick_label(0.01, 0), "0.01");
+  // Fine ticks on large values stay distinguishable (an imported network at iteration 1e5).
+  EXPECT_EQ(tick_label(100000.2, 0.2), "100000.2");
+  EXPECT_EQ(tick_label(99999.8, 0.2), "99999.8");
+  EXPECT_EQ(tick_label(100000, 0.2), "100000.0");
   EXPECT_EQ(fixed(0.29), "0.290");
   EXPECT_EQ(fixed(2.0, 1), "2.0");
   EXPECT_EQ(fixed(NAN), "n/a");
