@@ -1,4 +1,4 @@
-// gapscope-cli w2 A.csv B.csv [--method exact|grid|1d|sliced] [--grid G] [--box L]
+// gapscope-cli w2 A.csv B.csv [--method exact|grid|1d|sliced] [--metric validation|table] [--grid G] [--box L]
 //                             [--directions K] [--seed S]
 // Prints one JSON object: {"method", "w2", "seconds", "n_a", "n_b", ...}.
 #include <chrono>
@@ -17,7 +17,7 @@ namespace gapscope::cli {
 namespace {
 
 struct W2Args {
-  std::string a, b, method = "exact";
+  std::string a, b, method = "exact", metric = "validation";
   int grid = 64;
   double box = 4.0;
   int directions = 64;
@@ -33,12 +33,20 @@ Registrar reg([](CLI::App& root) {
                 "exact (optimal transport of the empirical measures), grid (the paper's 64x64 histogram "
                 "metric), 1d (closed form, one column), sliced (an estimate over random directions)")
       ->capture_default_str();
+  c->add_option("--metric", a->metric,
+                 "for --method grid: validation (64 nodes on [-4,4]^2, outside dropped) or table (the paper's "
+                 "published table: 64 nodes on [-3.5,3.5]^2, far samples on border nodes)")
+      ->capture_default_str();
   c->add_option("--grid", a->grid, "grid nodes per axis for --method grid")->capture_default_str();
   c->add_option("--box", a->box, "grid spans [-box, box]^d for --method grid")->capture_default_str();
   c->add_option("--directions", a->directions, "random directions for --method sliced")->capture_default_str();
   c->add_option("--seed", a->seed, "seed of the directions for --method sliced")->capture_default_str();
-  c->callback([a] {
+  c->callback([a, c] {
     const std::string& m = a->method;
+    GridMetric gm = GridMetric::named(a->metric);
+    if (c->count("--grid")) gm.grid = a->grid;
+    if (c->count("--box")) gm.box = a->box;
+    a->grid = gm.grid, a->box = gm.box;
     if (m != "exact" && m != "grid" && m != "1d" && m != "sliced")
       throw std::runtime_error("--method: expected exact, grid, 1d or sliced, got '" + m + "'");
     if (m == "grid" && a->grid < 2) throw std::runtime_error("--grid: expected at least 2 nodes per axis");
@@ -60,9 +68,10 @@ Registrar reg([](CLI::App& root) {
         w = w2_exact(pa, pb);
       } else if (m == "grid") {
         GridStats st;
-        w = w2_grid(pa, pb, {a->grid, a->box}, &st);
+        w = w2_grid(pa, pb, gm, &st);
         out["grid"] = a->grid;
         out["box"] = a->box;
+        out["metric"] = a->metric;
         out["used"] = st.used;  // the smaller in-box count
         out["used_a"] = st.used_a;
         out["used_b"] = st.used_b;

@@ -93,13 +93,14 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
   r.steps = o.steps > 0 ? o.steps : c.sample_steps;
   r.grid_nodes = o.grid;
   r.grid_box = o.box;
+  r.grid_clamp = o.clamp;
   EvalClouds cl = sample_clouds(w, c, o, &r.seconds, progress);
   r.d = cl.ode.d;
 
   auto t0 = Clock::now();
   W2Spec grid;
   grid.metric = W2Metric::Grid;
-  grid.grid = GridMetric{o.grid, o.box};
+  grid.grid = GridMetric{o.grid, o.box, o.clamp};
   r.grid = w2_triple(cl.ode, cl.sde, cl.data, grid, &r.notes);
   r.grid_used = r.grid.used;
   r.outside = outside_shares(cl, o.box);
@@ -149,7 +150,8 @@ nlohmann::json to_json(const EvalResult& r) {
   j["w2_sde_data"] = v(r.grid.sde_data);
   j["grid"] = {{"w2_ode_sde", v(r.grid.ode_sde)}, {"w2_ode_data", v(r.grid.ode_data)},
                {"w2_sde_data", v(r.grid.sde_data)}, {"used", r.grid_used},
-               {"nodes", r.grid_nodes}, {"box", r.grid_box}};
+               {"nodes", r.grid_nodes}, {"box", r.grid_box},
+               {"metric", r.grid_clamp ? "table" : "validation"}};
   j["exact"] = {{"w2_ode_sde", v(r.exact.ode_sde)}, {"w2_ode_data", v(r.exact.ode_data)},
                 {"w2_sde_data", v(r.exact.sde_data)}, {"n", r.exact_n}};
   j["outside"] = {{"ode", v(r.outside.ode)}, {"sde", v(r.outside.sde)}, {"data", v(r.outside.data)},

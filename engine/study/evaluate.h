@@ -25,7 +25,8 @@ class Trainer;
 struct EvalOptions {
   std::size_t n = 100000;       // points per cloud (ODE, SDE, data)
   int grid = 64;                // grid metric: nodes per axis ...
-  double box = 4.0;             // ... spanning [-box, box]^d (the paper: 64, 4)
+  double box = 4.0;             // ... spanning [-box, box]^d (the paper's validation: 64, 4)
+  bool clamp = false;           // true: far samples on border nodes, none dropped (the table: 64, 3.5)
   int steps = -1;               // sampler steps N; < 1: the config's sample_steps
   uint64_t seed = 0;            // prior draws (shared by ODE and SDE); SDE noise and data derive from it
   std::size_t exact_n = 2000;   // exact W2 on the first exact_n points of each cloud (0: skip; d = 1: all n)
@@ -56,6 +57,7 @@ struct EvalResult {
   int steps = 0;
   int grid_nodes = 0;
   double grid_box = 0;
+  bool grid_clamp = false;  // the table metric (nothing dropped) rather than the validation one
   W2Triple grid;   // the paper's metric
   W2Triple exact;  // exact W2 between the (sub)sampled clouds; NaN when skipped
   OutsideShares outside;  // share of each cloud outside the grid metric's box

@@ -702,6 +702,13 @@ double w2_exact(const Points& a, const Points& b) {
   return solve_points(sa, pa, sb, pb, a.d, cost_scale(a, b, na + nb), false, ia, ib).w2;
 }
 
+GridMetric GridMetric::named(const std::string& name) {
+  if (name == "validation") return validation();
+  if (name == "table") return table();
+  throw std::invalid_argument("metric '" + name + "': expected table (the paper's published table: 64 nodes on [-3.5, "
+                              "3.5]^2, nothing discarded) or validation (64 nodes on [-4, 4]^2, outside dropped)");
+}
+
 double w2_grid(const Points& a, const Points& b, GridMetric opts, GridStats* stats) {
   check_pair(a, b, "w2_grid");
   if (a.d != 1 && a.d != 2)
@@ -720,9 +727,12 @@ double w2_grid(const Points& a, const Points& b, GridMetric opts, GridStats* sta
     out.reserve(p.n());
     for (std::size_t i = 0; i < p.n(); ++i) {
       const float* x = p.row(i);
-      bool in = true;
-      for (int k = 0; k < d; ++k) in = in && std::fabs(static_cast<double>(x[k])) <= L;
-      if (!in) continue;
+      bool in = true, finite = true;
+      for (int k = 0; k < d; ++k) {
+        in = in && std::fabs(static_cast<double>(x[k])) <= L;
+        finite = finite && std::isfinite(x[k]);
+      }
+      if (!finite || (!in && !opts.clamp)) continue;
       int idx = 0;
       for (int k = d - 1; k >= 0; --k) {  // row-major: y·G + x, as POT's meshgrid ravel
         const double t = std::floor((static_cast<double>(x[k]) + L) / h + 0.5);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 
 namespace gapscope {
@@ -19,15 +20,25 @@ Points finite_rows(const Points& p) {
   return out;
 }
 
+// "4", "3.5": the box as people write it (transport must not depend on style/).
+std::string style_free_number(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
 }  // namespace
 
 std::string w2_metric_label(const W2Spec& s) {
   switch (s.metric) {
     case W2Metric::Exact: return "exact (network simplex)";
     case W2Metric::Grid: {
-      const std::string g = std::to_string(s.grid.grid), b = std::to_string(static_cast<int>(s.grid.box));
-      return "grid " + g + "x" + g + " on [-" + b + "," + b + "]^2" +
-             (s.grid.grid == 64 && s.grid.box == 4.0 ? " (paper)" : "");
+      const std::string g = std::to_string(s.grid.grid), b = style_free_number(s.grid.box);
+      const std::string base = "grid " + g + "x" + g + " on [-" + b + "," + b + "]^2";
+      if (s.grid.clamp)
+        return base + ", far samples on border nodes" +
+               (s.grid.grid == 64 && s.grid.box == 3.5 ? " (the paper's table; printed x8/7)" : "");
+      return base + (s.grid.grid == 64 && s.grid.box == 4.0 ? " (paper)" : "");
     }
     case W2Metric::Sliced: return "sliced, " + std::to_string(s.directions) + " directions (estimate)";
   }

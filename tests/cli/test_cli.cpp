@@ -151,3 +151,23 @@ TEST(Cli, LongRunsSaveAsTheyGoAndOnSigterm) {
   auto r = run_cli("eval --checkpoint " + ck + " --n 50 --steps 5 --exact-n 0 --residual-points 0");
   EXPECT_EQ(r.status, 0) << r.output;
 }
+
+TEST(Cli, EvalAndW2TakeThePapersTwoMetrics) {
+  auto dir = gapscope::testing::temp_dir("cli-metric");
+  const std::string ck = (dir / "ck").string();
+  ASSERT_EQ(run_cli("train --set hidden=16 --set batch_dsm=64 --iterations 2 --out " + ck).status, 0);
+  auto r = run_cli("eval --checkpoint " + ck + " --n 300 --steps 5 --exact-n 0 --residual-points 0 --metric table --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"metric\": \"table\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"box\": 3.5"), std::string::npos) << r.output;
+  r = run_cli("eval --checkpoint " + ck + " --n 300 --steps 5 --metric printed");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("metric 'printed': expected table"), std::string::npos) << r.output;
+  const std::string a = (dir / "a.csv").string(), b = (dir / "b.csv").string();
+  { std::ofstream(a) << "x,y\n0,0\n"; }
+  { std::ofstream(b) << "x,y\n100,0\n"; }
+  r = run_cli("w2 " + a + " " + b + " --method grid --metric table");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"metric\":\"table\""), std::string::npos) << r.output;
+  EXPECT_NE(run_cli("w2 " + a + " " + b + " --method grid").status, 0);  // validation: b has nothing in the box
+}

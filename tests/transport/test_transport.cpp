@@ -475,6 +475,27 @@ TEST(Transport, GridMetricCountsAPointOnTheBordersAsInside) {
   EXPECT_EQ(st.used, 1u);
 }
 
+// The published table's metric: nothing discarded, a far sample on its nearest border node.
+TEST(Transport, TableMetricPutsFarSamplesOnTheBorderNodes) {
+  using gapscope::GridMetric;
+  Points a(2, 1), b(2, 1);
+  a.v = {0.0f, 0.0f};
+  b.v = {100.0f, 0.0f};  // far outside [-3.5, 3.5]^2
+  EXPECT_THROW(gapscope::w2_grid(a, b, GridMetric::validation()), std::invalid_argument);  // dropped: nothing left
+  const GridMetric t = GridMetric::table();
+  EXPECT_EQ(t.grid, 64);
+  EXPECT_EQ(t.box, 3.5);
+  EXPECT_TRUE(t.clamp);
+  // 0 snaps to node 32 of linspace(-3.5, 3.5, 64) (at +3.5/63), 100 to the last node (3.5).
+  gapscope::GridStats st;
+  const double h = 7.0 / 63;
+  EXPECT_NEAR(gapscope::w2_grid(a, b, t, &st), 3.5 - (32 * h - 3.5), 1e-12);
+  EXPECT_EQ(st.used_b, 1u);
+  // Inside the box both metrics bin alike; the table's box is smaller, so far fewer are dropped.
+  EXPECT_EQ(GridMetric::named("validation").box, 4.0);
+  EXPECT_THROW(GridMetric::named("printed"), std::invalid_argument);
+}
+
 // ---- degenerate input ----------------------------------------------------------------------
 
 TEST(Transport, DegenerateInputIsRejected) {
