@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <torch/serialize.h>
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -92,6 +93,27 @@ std::vector<fs::path> leftovers(const fs::path& target) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// LibTorch parses model.pt and optimizer.pt as TorchScript archives, and a damaged one can
+// crash it (a segfault in its type parser, found by tests/train/test_checkpoint_fuzz), so
+// their CRC-32s go into state.json and are checked before LibTorch sees the bytes.
+const char* const kGuarded[] = {"model.pt", "optimizer.pt"};
+
+std::uint32_t crc_of(const std::string& bytes) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const uInt n = static_cast<uInt>(std::min<std::size_t>(bytes.size() - done, 1u << 30));
+    c = crc32(c, reinterpret_cast<const Bytef*>(bytes.data() + done), n);
+    done += n;
+  }
+  return static_cast<std::uint32_t>(c);
+}
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 void write(const fs::path& file, const std::string& bytes) {
@@ -192,11 +214,13 @@ std::string Trainer::save(const std::string& dir) const {
     if (cfg.lr_schedule == "constant") cfg.lr = knobs_.lr.load();  // a schedule's lr lives in state.json
     if (g_fault) g_fault("config.json");
     save_config(cfg, (tmp / "config.json").string());
+    json crc = json::object();
     {
       std::vector<torch::Tensor> params;
       for (auto& p : s.net.parameters()) params.push_back(p.detach().cpu());
       std::ostringstream bytes;
       torch::save(params, bytes);
+      crc["model.pt"] = crc_of(bytes.str());
       write(tmp / "model.pt", bytes.str());
     }
     {
@@ -204,6 +228,7 @@ std::string Trainer::save(const std::string& dir) const {
       s.opt->save(ar);
       std::ostringstream bytes;
       ar.save_to(bytes);
+      crc["optimizer.pt"] = crc_of(bytes.str());
       write(tmp / "optimizer.pt", bytes.str());
     }
     {
@@ -215,6 +240,7 @@ std::string Trainer::save(const std::string& dir) const {
     rng << s.rng;
     json st = {{"format", kFormat},          {"iteration", iteration_.load()}, {"lambda", knobs_.lambda.load()},
                      {"lr", knobs_.lr.load()},    {"seconds", s.seconds},           {"rng", rng.str()}};
+    st["crc32"] = crc;
     if (!origin_.empty()) st["origin"] = origin_;
     write(tmp / "state.json", st.dump(2) + "\n");  // last: its presence marks the folder complete
     install(tmp, target);
@@ -266,9 +292,21 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
       throw std::runtime_error((d / "state.json").string() + ": invalid JSON");
     }
   }
+  // Checkpoints written before the CRCs existed load unchecked.
+  if (st.is_object() && st.contains("crc32")) {
+    const json& crc = st["crc32"];
+    for (const char* f : kGuarded) {
+      const bool ok = crc.is_object() && crc.contains(f) && crc[f].is_number_unsigned() &&
+                      crc[f].get<std::uint64_t>() == crc_of(read_bytes(d / f));
+      if (!ok)
+        throw std::runtime_error((d / f).string() +
+                                 ": damaged (its CRC-32 does not match state.json's); the checkpoint cannot be trusted");
+    }
+  }
   auto tr = std::make_unique<Trainer>(cfg);
   Impl& s = *tr->impl_;
-  // LibTorch's readers report a bad archive as a multi-line c10::Error with C++ frames.
+  // LibTorch's readers report a bad archive as a multi-line c10::Error with C++ frames, a
+  // TorchScript ErrorReport quoting the archive's code, or a bare std::out_of_range.
   auto unreadable = [](const fs::path& f) {
     return std::runtime_error(f.string() + ": unreadable (truncated, corrupt or not written by gapscope)");
   };
@@ -276,7 +314,7 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
     std::vector<torch::Tensor> params;
     try {
       torch::load(params, (d / "model.pt").string());
-    } catch (const c10::Error&) {
+    } catch (const std::exception&) {
       throw unreadable(d / "model.pt");
     }
     auto mine = s.net.parameters();
@@ -294,7 +332,7 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
       torch::serialize::InputArchive ar;
       ar.load_from((d / "optimizer.pt").string(), s.net.device());
       s.opt->load(ar);
-    } catch (const c10::Error&) {
+    } catch (const std::exception&) {
       throw unreadable(d / "optimizer.pt");
     }
   }

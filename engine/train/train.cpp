@@ -118,11 +118,15 @@ std::vector<TrainRow> History::read_csv(const std::string& path) {
       try {
         v.push_back(f == "nan" || f == "-nan" ? NAN : std::stod(f));
       } catch (const std::exception&) {
-        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a number, got '" + f + "'");
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a number, got '" +
+                                 (f.size() > 40 ? f.substr(0, 40) + "..." : f) + "'");
       }
     }
     if (v.size() != columns)
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(columns) + " columns");
+    // Range-checked before the cast: a float-to-integer conversion out of range is undefined.
+    if (!(v[0] >= 0 && v[0] < 9.2e18) || v[0] != std::floor(v[0]))
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected an iteration (an integer >= 0) first");
     TrainRow r;
     r.iteration = static_cast<int64_t>(v[0]);
     r.loss = v[1], r.dsm = v[2], r.fp = v[3], r.bc = v[4], r.lambda = v[5], r.lr = v[6], r.seconds = v[7];
