@@ -138,6 +138,8 @@ std::optional<int> parse_options(int argc, char** argv, LabOptions& out) {
     return e.get_exit_code() ? e.get_exit_code() : 2;
   }
   try {
+    // CLI11's Range lets NaN through (every comparison with it is false).
+    if (!(out.fps >= 5.0 && out.fps <= 1000.0)) throw std::invalid_argument("--fps: expected a number in [5, 1000]");
     build_session(app, raw, out.session);
     check_outputs(out);
   } catch (const std::exception& e) {

@@ -346,6 +346,10 @@ TEST(SessionOptions, BadArgumentsStopWithOneLine) {
       {"--export-all", (file / "below").string()},
       {"--screenshot", dir.string()},
       {"--frames", "-1"},
+      {"--fps", "0"},
+      {"--fps", "nan"},
+      {"--import", (dir / "missing.pt").string()},
+      {"--import", dir.string()},
       {"--lambda-schedule", "x:1"},
       {"--no-such-option"},
   };
