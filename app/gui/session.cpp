@@ -287,7 +287,7 @@ ExportInput Session::with_data(ExportInput view) const {
 }
 
 void Session::export_figure(const std::string& dir, Figure what, ExportInput view) {
-  jobs_.post("SVG " + export_name(what), [dir, what, in = with_data(std::move(view))] {
+  jobs_.post("figure " + export_name(what), [dir, what, in = with_data(std::move(view))] {
     return JobResult::done(write_figure(dir, what, in));
   });
 }

@@ -11,4 +11,8 @@ namespace gapscope {
 // Throws std::runtime_error "PATH: why" on any failure; the temporary file is removed.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
+// Makes a rename inside `dir` durable (best effort: a folder that cannot be opened is
+// left as it is). Callers that rename folders themselves (checkpoints) use it too.
+void fsync_directory(const std::string& dir);
+
 }  // namespace gapscope

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -62,14 +63,6 @@ bool complete(const fs::path& d) {
   for (const char* f : kFiles)
     if (!fs::is_regular_file(d / f, ec)) return false;
   return has_format(d);
-}
-
-void fsync_dir(const fs::path& d) {
-  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 // Siblings D.tmp-PID / D.old-PID left by a save that did not finish (its process is gone).
@@ -130,7 +123,7 @@ void install(const fs::path& tmp, const fs::path& target) {
   if (fs::is_directory(target, ec) && fs::is_empty(target, ec)) fs::remove(target, ec);
   if (fs::exists(fs::symlink_status(target, ec))) {
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
-      fsync_dir(parent);
+      fsync_directory(parent.string());
       fs::remove_all(tmp, ec);  // now the previous checkpoint
       return;
     }
@@ -141,12 +134,12 @@ void install(const fs::path& tmp, const fs::path& target) {
     const fs::path old = target.string() + ".old-" + std::to_string(::getpid());
     fs::rename(target, old);
     fs::rename(tmp, target);
-    fsync_dir(parent);
+    fsync_directory(parent.string());
     fs::remove_all(old, ec);
     return;
   }
   fs::rename(tmp, target);
-  fsync_dir(parent);
+  fsync_directory(parent.string());
 }
 
 }  // namespace
@@ -170,7 +163,7 @@ std::string Trainer::recover_checkpoint(const std::string& dir) {
         if (restored.empty() && p.filename().string().find(tag) != std::string::npos && complete(p)) restored = p;
     if (!restored.empty()) {
       fs::rename(restored, target);
-      fsync_dir(target.parent_path());
+      fsync_directory(target.parent_path().string());
       notice = target.string() + ": restored from " + restored.filename().string() + " (left by an interrupted save)";
     }
   }
@@ -292,12 +285,15 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
       throw std::runtime_error((d / "state.json").string() + ": invalid JSON");
     }
   }
-  // Checkpoints written before the CRCs existed load unchecked.
+  // The LibTorch archives are read once: the CRC is checked on the very bytes LibTorch
+  // then parses. Checkpoints written before the CRCs existed load unchecked.
+  std::map<std::string, std::string> archive;
+  for (const char* f : kGuarded) archive[f] = read_bytes(d / f);
   if (st.is_object() && st.contains("crc32")) {
     const json& crc = st["crc32"];
     for (const char* f : kGuarded) {
       const bool ok = crc.is_object() && crc.contains(f) && crc[f].is_number_unsigned() &&
-                      crc[f].get<std::uint64_t>() == crc_of(read_bytes(d / f));
+                      crc[f].get<std::uint64_t>() == crc_of(archive[f]);
       if (!ok)
         throw std::runtime_error((d / f).string() +
                                  ": damaged (its CRC-32 does not match state.json's); the checkpoint cannot be trusted");
@@ -313,7 +309,8 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   {
     std::vector<torch::Tensor> params;
     try {
-      torch::load(params, (d / "model.pt").string());
+      std::istringstream bytes(archive["model.pt"]);
+      torch::load(params, bytes);
     } catch (const std::exception&) {
       throw unreadable(d / "model.pt");
     }
@@ -330,7 +327,8 @@ std::unique_ptr<Trainer> Trainer::load(const std::string& dir) {
   {
     try {
       torch::serialize::InputArchive ar;
-      ar.load_from((d / "optimizer.pt").string(), s.net.device());
+      std::istringstream bytes(archive["optimizer.pt"]);
+      ar.load_from(bytes, s.net.device());
       s.opt->load(ar);
     } catch (const std::exception&) {
       throw unreadable(d / "optimizer.pt");

@@ -727,12 +727,9 @@ double w2_grid(const Points& a, const Points& b, GridMetric opts, GridStats* sta
     out.reserve(p.n());
     for (std::size_t i = 0; i < p.n(); ++i) {
       const float* x = p.row(i);
-      bool in = true, finite = true;
-      for (int k = 0; k < d; ++k) {
-        in = in && std::fabs(static_cast<double>(x[k])) <= L;
-        finite = finite && std::isfinite(x[k]);
-      }
-      if (!finite || (!in && !opts.clamp)) continue;
+      bool in = true;  // check_pair has rejected non-finite coordinates
+      for (int k = 0; k < d; ++k) in = in && std::fabs(static_cast<double>(x[k])) <= L;
+      if (!in && !opts.clamp) continue;
       int idx = 0;
       for (int k = d - 1; k >= 0; --k) {  // row-major: y·G + x, as POT's meshgrid ravel
         const double t = std::floor((static_cast<double>(x[k]) + L) / h + 0.5);
