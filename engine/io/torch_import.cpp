@@ -340,24 +340,27 @@ std::vector<float> read_tensor(Archive& ar, const TensorRef& t, const std::strin
   return out;
 }
 
-// "<dataset>_net__FP_weight_<λ>__iteration_<it>", the authors' checkpoint names.
-void read_name(const std::string& path, TorchImportReport& rep, int64_t* iteration) {
+}  // namespace
+
+std::optional<AuthorsName> parse_authors_name(const std::string& path) {
   std::string name = fs::path(path).filename().string();
   for (const char* ext : {".pt", ".pth"})
     if (name.size() > std::strlen(ext) && name.compare(name.size() - std::strlen(ext), std::string::npos, ext) == 0)
       name.resize(name.size() - std::strlen(ext));
+  static const std::regex pattern(R"((.+)_net__FP_weight_([0-9.eE+-]+)__iteration_([0-9]{1,12}))");
   std::smatch m;
-  if (std::regex_match(name, m, std::regex(R"((.+)_net__FP_weight_([0-9.eE+-]+)__iteration_([0-9]{1,12}))"))) {
-    rep.name_dataset = m[1].str();
-    try {
-      rep.name_lambda = std::stod(m[2].str());
-    } catch (const std::exception&) {
-    }
-    *iteration = std::stoll(m[3].str());
+  if (!std::regex_match(name, m, pattern)) return std::nullopt;
+  AuthorsName a;
+  a.dataset = m[1].str();
+  try {
+    std::size_t k = 0;
+    const double l = std::stod(m[2].str(), &k);
+    if (k == m[2].str().size()) a.lambda = l;
+  } catch (const std::exception&) {
   }
+  a.iteration = std::stoll(m[3].str());
+  return a;
 }
-
-}  // namespace
 
 std::string TorchImportReport::summary() const {
   std::ostringstream o;
@@ -483,7 +486,11 @@ WeightSnapshot import_torch(const std::string& path, TorchImportReport* report, 
 
     // ---- iteration ---------------------------------------------------------------------
     int64_t from_name = -1;
-    read_name(path, rep, &from_name);
+    if (const auto a = parse_authors_name(path)) {
+      rep.name_dataset = a->dataset;
+      rep.name_lambda = a->lambda;
+      from_name = a->iteration;
+    }
     WeightSnapshot snap;
     if (net.iteration >= 0) {
       snap.iteration = net.iteration;

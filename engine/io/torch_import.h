@@ -42,6 +42,15 @@ struct TorchImportReport {
   std::string summary() const;  // one line: format, architecture, activation, iteration
 };
 
+// What an authors' file name <dataset>_net__FP_weight_<λ>__iteration_<it>[.pt|.pth] says;
+// nullopt for any other name. The one parser of those names (import and reproduce).
+struct AuthorsName {
+  std::string dataset;
+  std::optional<double> lambda;
+  int64_t iteration = 0;
+};
+std::optional<AuthorsName> parse_authors_name(const std::string& path);
+
 // Throws std::runtime_error "FILE: what was expected" (one line) when the file is not a
 // torch archive, holds no network, has a layer that cannot be mapped, inconsistent shapes
 // or a mismatch with `expect`. prior_var of the result is 0 (the network alone).

@@ -1,6 +1,7 @@
 #include "study/reproduce.h"
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,8 @@
 #include "core/data.h"
 #include "core/points.h"
 #include "io/figure.h"
+#include "io/torch_import.h"
+#include "study/import_network.h"
 #include "study/evaluate.h"
 #include "style/format.h"
 #include "style/palette.h"
@@ -79,12 +82,73 @@ std::string preset_description(const std::string& name) {
 
 // ---- plan ------------------------------------------------------------------------------
 
+namespace {
+// The paper's order of its data sets; others after them, by name.
+int dataset_rank(const std::string& d) {
+  if (d == "blob") return 0;
+  if (d == "checker") return 1;
+  if (d == "circles2") return 2;
+  return 3;
+}
+
+}  // namespace
+
 std::string cell_name(const std::string& dataset, double lambda) {
   return dataset + "_lambda" + style::number(lambda, 6);
 }
 
+std::vector<CellSpec> find_networks(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw std::invalid_argument("--networks " + dir + ": not a directory");
+  std::map<std::pair<std::string, double>, CellSpec> best;
+  auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  if (ec) throw std::runtime_error("--networks " + dir + ": " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) throw std::runtime_error("--networks " + dir + ": " + ec.message());
+    if (!it->is_regular_file(ec)) continue;
+    const auto a = parse_authors_name(it->path().string());
+    if (!a || !a->lambda) continue;
+    CellSpec c;
+    c.dataset = a->dataset;
+    c.lambda = *a->lambda;
+    c.name = cell_name(c.dataset, c.lambda);
+    c.network = it->path().lexically_normal().string();
+    c.iteration = a->iteration;
+    auto [at, fresh] = best.emplace(std::make_pair(c.dataset, c.lambda), c);
+    if (!fresh && (c.iteration > at->second.iteration ||
+                   (c.iteration == at->second.iteration && c.network < at->second.network)))
+      at->second = c;
+  }
+  if (best.empty())
+    throw std::invalid_argument("--networks " + dir +
+                                ": no file named <dataset>_net__FP_weight_<λ>__iteration_<it> (the authors' "
+                                "checkpoints/<dataset>/w<λ>/ layout) in it");
+  std::vector<CellSpec> v;
+  for (auto& [key, c] : best) v.push_back(c);
+  std::stable_sort(v.begin(), v.end(), [](const CellSpec& a, const CellSpec& b) {
+    const int ra = dataset_rank(a.dataset), rb = dataset_rank(b.dataset);
+    if (ra != rb) return ra < rb;
+    if (a.dataset != b.dataset) return a.dataset < b.dataset;
+    return a.lambda < b.lambda;
+  });
+  for (std::size_t k = 0; k < v.size(); ++k) v[k].index = static_cast<int>(k);
+  return v;
+}
+
 std::vector<CellSpec> plan_cells(const ReproduceOptions& o) {
   std::vector<CellSpec> v;
+  if (!o.networks.empty()) {
+    for (auto& c : find_networks(o.networks)) {
+      const bool d_ok = o.datasets.empty() || std::count(o.datasets.begin(), o.datasets.end(), c.dataset) > 0;
+      const bool l_ok = o.weights.empty() || std::count(o.weights.begin(), o.weights.end(), c.lambda) > 0;
+      if (d_ok && l_ok) {
+        c.index = static_cast<int>(v.size());
+        v.push_back(c);
+      }
+    }
+    if (v.empty()) throw std::invalid_argument("--networks " + o.networks + ": no network of the data sets and weights asked for");
+    return v;
+  }
   for (const auto& d : o.datasets)
     for (double l : o.weights) {
       CellSpec c;
@@ -137,6 +201,8 @@ json to_json(const CellResult& r) {
               {"grid_used", r.grid_used},
               {"grid", r.grid},
               {"box", r.box},
+              {"clamp", r.clamp},
+              {"network", r.network},
               {"steps", r.steps},
               {"seed", r.seed},
               {"res_mean_sq", v(r.res_mean_sq)},
@@ -168,6 +234,8 @@ CellResult cell_result_from_json(const json& j) {
   r.box = j.at("box").get<double>();
   r.steps = j.at("steps").get<int>();
   r.seed = j.value("seed", uint64_t{0});
+  r.clamp = j.value("clamp", false);
+  r.network = j.value("network", std::string());
   r.res_mean_sq = j.contains("res_mean_sq") ? num("res_mean_sq") : NAN;
   r.res_mean_abs = j.contains("res_mean_abs") ? num("res_mean_abs") : NAN;
   r.res_max_abs = j.contains("res_max_abs") ? num("res_max_abs") : NAN;
@@ -210,9 +278,10 @@ json comparable(const Config& c) {
   return j;
 }
 
-bool result_matches(const CellResult& r, const ReproduceOptions& o, const Config& c) {
-  return r.iterations == o.iterations && r.samples == o.samples && r.grid == o.grid && r.box == o.box &&
-         r.steps == c.sample_steps && r.seed == o.seed;
+bool result_matches(const CellResult& r, const ReproduceOptions& o, const CellSpec& s, const Config& c) {
+  const int64_t iterations = s.network.empty() ? o.iterations : s.iteration;
+  return r.iterations == iterations && r.samples == o.samples && r.grid == o.grid && r.box == o.box &&
+         r.clamp == o.clamp && r.steps == c.sample_steps && r.seed == o.seed && r.network == s.network;
 }
 
 std::mutex g_reading;  // CSV reads of the figure are cheap; keep them serial
@@ -234,7 +303,7 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
       ok = true;
     } catch (const std::exception&) {
     }
-    if (ok && result_matches(old, o, c)) {
+    if (ok && result_matches(old, o, s, c)) {
       say("skip");
       return true;
     }
@@ -242,7 +311,14 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   fs::create_directories(dir);
   const auto t_cell = Clock::now();
   std::unique_ptr<Trainer> tr;
-  if (fs::exists(ck / "state.json")) {
+  if (!s.network.empty()) {
+    // The authors' network under the experiment file's setting: import checks its
+    // architecture against it, so a file of another shape fails naming both.
+    std::vector<std::string> sets = o.overrides;
+    sets.push_back("lambda=" + style::number(s.lambda, 17));
+    tr = import_network(s.network, experiments_dir(o) + "/" + s.dataset + ".json", sets).trainer;
+    say("evaluate");
+  } else if (fs::exists(ck / "state.json")) {
     tr = Trainer::load(ck.string());
     if (comparable(tr->config()) != comparable(c)) {
       const json a = comparable(tr->config()), b = comparable(c);
@@ -267,7 +343,7 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
     say("start");
   }
   const int64_t every = std::max<int64_t>(1, o.save_every);
-  while (tr->iteration() < o.iterations) {
+  while (s.network.empty() && tr->iteration() < o.iterations) {
     const int64_t next = std::min<int64_t>(o.iterations, (tr->iteration() / every + 1) * every);
     tr->run(next,
             [&](const Progress& p) {
@@ -281,18 +357,21 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
     auto rows = tr->history().rows();
     if (!rows.empty()) train_seconds = rows.back().seconds;
   }
-  say("evaluate");
+  if (s.network.empty()) say("evaluate");
   EvalOptions eo;
   eo.n = o.samples;
   eo.grid = o.grid;
   eo.box = o.box;
+  eo.clamp = o.clamp;
   eo.steps = -1;  // the cell config's sample_steps
   eo.seed = o.seed;
   eo.exact_n = 0;
   eo.residual_points = 4096;
   eo.chunk = o.chunk;
   const auto t_eval = Clock::now();
-  EvalResult e = evaluate(tr->snapshot(), c, eo, /*keep_clouds=*/true);
+  EvalResult e = evaluate(tr->snapshot(), c, eo, /*keep_clouds=*/true, [&](const std::string& stage, double f) {
+    if (ev.on_evaluate) ev.on_evaluate(s, stage, f);
+  });
   const double eval_seconds = std::chrono::duration<double>(Clock::now() - t_eval).count();
 
   write_points_csv((dir / "ode.csv").string(), head(e.clouds.ode, o.figure_points));
@@ -313,6 +392,8 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   r.grid_used = e.grid_used;
   r.grid = o.grid;
   r.box = o.box;
+  r.clamp = o.clamp;
+  r.network = s.network;
   r.steps = e.steps;
   r.seed = o.seed;
   r.res_mean_sq = e.res_mean_sq;
@@ -326,13 +407,6 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   write_file_atomically((dir / "result.json").string(), j.dump(2) + "\n");
   say("done");
   return false;
-}
-
-int dataset_rank(const std::string& d) {
-  if (d == "blob") return 0;
-  if (d == "checker") return 1;
-  if (d == "circles2") return 2;
-  return 3;
 }
 
 void sort_cells(std::vector<CellResult>& v) {
@@ -350,7 +424,7 @@ ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents&
   if (o.jobs < 1) throw std::invalid_argument("--jobs must be >= 1");
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw std::invalid_argument("shard: need 0 <= i < n");
-  if (o.datasets.empty() || o.weights.empty()) throw std::invalid_argument("reproduce: no data sets or no weights");
+  if (o.networks.empty() && (o.datasets.empty() || o.weights.empty())) throw std::invalid_argument("reproduce: no data sets or no weights");
   if (o.iterations < 0 || o.samples == 0) throw std::invalid_argument("reproduce: need iterations >= 0, samples > 0");
   for (const auto& s : plan_cells(o)) cell_config(o, s);  // every config is valid before anything runs
   fs::create_directories(fs::path(o.out) / "cells");
@@ -432,16 +506,43 @@ std::string num(double v) {
   return b;
 }
 
+const char* metric_name(const CellResult& r) { return r.clamp ? "table" : "validation"; }
+
+// A path as one CSV field: quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + "\"";
+}
+
+// One sentence on the grid metric of r, for the table and the figure.
+std::string metric_sentence(const CellResult& r) {
+  return std::string(r.clamp ? "the published table's grid W2 metric (math.md §5; far samples on border nodes, none "
+                               "dropped)"
+                             : "the training-time validation grid W2 metric (math.md §5; samples outside the box "
+                               "dropped)") +
+         ": " + std::to_string(r.grid) + " x " + std::to_string(r.grid) + " nodes on [-" + num(r.box) + ", " +
+         num(r.box) + "]^2";
+}
+
+// Where the networks came from, in one sentence.
+std::string source_sentence(const CellResult& r) {
+  if (r.network.empty()) return std::to_string(r.iterations) + " training iterations";
+  return "the authors' PyTorch networks (imported, not trained here; " + std::to_string(r.iterations) +
+         " iterations for the first)";
+}
+
 void write_csv(const fs::path& p, const std::vector<CellResult>& cells) {
   std::ostringstream s;
   s << "dataset,lambda,w2_ode_sde,w2_ode_data,w2_sde_data,iterations,seconds,train_seconds,eval_seconds,samples,"
-       "grid,box,steps,res_mean_sq,res_mean_abs,res_max_abs,outside_ode,outside_sde\n";
+       "grid,box,steps,res_mean_sq,res_mean_abs,res_max_abs,outside_ode,outside_sde,metric,network\n";
   for (const auto& r : cells)
     s << r.dataset << ',' << num(r.lambda) << ',' << num(r.w2_ode_sde) << ',' << num(r.w2_ode_data) << ','
       << num(r.w2_sde_data) << ',' << r.iterations << ',' << num(r.seconds) << ',' << num(r.train_seconds) << ','
       << num(r.eval_seconds) << ',' << r.samples << ',' << r.grid << ',' << num(r.box) << ',' << r.steps << ','
       << num(r.res_mean_sq) << ',' << num(r.res_mean_abs) << ',' << num(r.res_max_abs) << ',' << num(r.outside_ode)
-      << ',' << num(r.outside_sde) << "\n";
+      << ',' << num(r.outside_sde) << ',' << metric_name(r) << ',' << csv_field(r.network) << "\n";
   write_file_atomically(p.string(), s.str());
 }
 
@@ -468,9 +569,10 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
   s << "# Reproduction of the paper's table\n\n";
   if (!cells.empty()) {
     const auto& r0 = cells.front();
-    s << "Grid W2 metric (math.md §5): " << r0.samples << " samples per cloud, " << r0.grid << " x " << r0.grid
-      << " grid on [-" << num(r0.box) << ", " << num(r0.box) << "]^2, N = " << r0.steps << " sampler steps, "
-      << r0.iterations << " training iterations.\n\n";
+    std::string m = metric_sentence(r0);
+    m[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(m[0])));
+    s << m << "; " << r0.samples << " samples per cloud, N = " << r0.steps << " sampler steps, "
+      << source_sentence(r0) << ".\n\n";
   }
   struct Metric {
     const char* title;
@@ -479,8 +581,8 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
   for (const Metric& mt : {Metric{"W2(ODE, SDE)", &CellResult::w2_ode_sde}, Metric{"W2(ODE, data)", &CellResult::w2_ode_data},
                            Metric{"W2(SDE, data)", &CellResult::w2_sde_data},
                            Metric{"mean |R| over the collocation box", &CellResult::res_mean_abs},
-                           Metric{"share of ODE samples outside the metric's box (dropped by it)", &CellResult::outside_ode},
-                           Metric{"share of SDE samples outside the metric's box (dropped by it)", &CellResult::outside_sde}}) {
+                           Metric{"share of ODE samples outside the metric's box", &CellResult::outside_ode},
+                           Metric{"share of SDE samples outside the metric's box", &CellResult::outside_sde}}) {
     s << "## " << mt.title << "\n\n| data set |";
     for (double l : L.weights) s << " λ = " << style::number(l, 6) << " |";
     s << "\n| --- |";
@@ -576,11 +678,10 @@ fig::Figure reproduce_figure(const std::vector<CellResult>& cells) {
   }
   f.notes.push_back("Each panel: the first " + style::number(static_cast<double>(shown), 9) +
                     " samples of the cell's cloud, as a density on [\u2212" + style::number(box) + ", " +
-                    style::number(box) + "]\u00b2. " + w2 + ": the grid metric on all " +
-                    style::number(static_cast<double>(r0.samples), 9) + " samples per cloud (" +
-                    std::to_string(r0.grid) + " \u00d7 " + std::to_string(r0.grid) +
-                    " grid on that box, samples outside it dropped), N = " + std::to_string(r0.steps) +
-                    " sampler steps, " + std::to_string(r0.iterations) + " training iterations.");
+                    style::number(box) + "]\u00b2. " + w2 + " on all " +
+                    style::number(static_cast<double>(r0.samples), 9) + " samples per cloud by " +
+                    metric_sentence(r0) + "; N = " + std::to_string(r0.steps) + " sampler steps, " +
+                    source_sentence(r0) + ".");
   return f;
 }
 

@@ -3,6 +3,8 @@
 // from assets/experiments/<dataset>.json, sampled by ODE and SDE from the same prior
 // draws, compared with the grid W2 metric; the results go to DIR/table.csv, DIR/table.md
 // and one figure (io/figure.h) as DIR/figure.png, DIR/figure.svg and DIR/figure.pdf.
+// With `networks` set, the cells are the authors' trained PyTorch networks found there
+// (study/import_network) and nothing is trained.
 //
 // Resumable and shardable: every cell lives in DIR/cells/<dataset>_lambda<λ>/ with its
 // checkpoint (saved every save_every iterations), result.json and small point clouds
@@ -26,9 +28,13 @@ struct ReproduceOptions {
   std::size_t samples = 3000000;  // per cloud (ODE, SDE, data)
   int grid = 64;                  // grid metric nodes per axis ...
   double box = 4.0;               // ... on [-box, box]^2
+  bool clamp = false;             // false: the validation metric (outside samples dropped); true: the table's
   int sample_steps = 800;         // N of the final evaluation (< 1: the experiment file's)
   std::vector<std::string> overrides;  // "key=value" applied to every cell's config
   std::string experiments_dir;         // default: <source>/assets/experiments
+  // A directory laid out like the authors' repository (find_networks): its networks are
+  // the cells, filtered by datasets/weights when those are non-empty.
+  std::string networks;
   std::string out = "reproduce";
   int jobs = 1;
   int shard_index = 0, shard_count = 1;
@@ -49,10 +55,17 @@ struct CellSpec {
   std::string dataset;
   double lambda = 0;
   std::string name;  // <dataset>_lambda<λ>
+  std::string network;    // --networks: the PyTorch file of the cell
+  int64_t iteration = 0;  // --networks: its training iteration (from the file name)
 };
 std::string cell_name(const std::string& dataset, double lambda);  // "blob_lambda0.1"
 std::vector<CellSpec> plan_cells(const ReproduceOptions& o);      // every cell, before sharding
 std::vector<CellSpec> shard_cells(const ReproduceOptions& o);     // this shard's cells
+// The authors' networks under dir: every file named
+// <dataset>_net__FP_weight_<λ>__iteration_<it> (their checkpoints/<dataset>/w<λ>/ layout, or
+// the files alone), the highest iteration of each (data set, λ), in plan order. Throws
+// naming dir when there is none.
+std::vector<CellSpec> find_networks(const std::string& dir);
 // "i/n" -> (i, n); throws std::invalid_argument unless 0 <= i < n.
 void parse_shard(const std::string& s, int& index, int& count);
 
@@ -66,6 +79,8 @@ struct CellResult {
   std::size_t samples = 0, grid_used = 0;
   int grid = 0, steps = 0;
   double box = 0;
+  bool clamp = false;    // the metric: table (true) or validation
+  std::string network;   // the imported PyTorch file (empty: trained here)
   uint64_t seed = 0;
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;
   double outside_ode = NAN, outside_sde = NAN;  // share of each cloud outside [-box, box]^2 (dropped by the metric)
@@ -80,6 +95,8 @@ struct ReproduceEvents {
   std::function<void(const CellSpec&, const std::string& what)> on_cell;
   // Training progress of one cell (called from its worker thread every few iterations).
   std::function<void(const CellSpec&, int64_t iteration, int64_t target)> on_iteration;
+  // Evaluation progress of one cell: stage "ode", "sde", "data", "w2_grid", …; fraction in [0, 1].
+  std::function<void(const CellSpec&, const std::string& stage, double fraction)> on_evaluate;
 };
 
 struct ReproduceSummary {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -176,4 +178,72 @@ TEST(CliTorch, TheAuthorsNetworkImportsWithItsIterationAndLambda) {
   r = run_cli("export --checkpoint " + ck + " --out " + ck + ".pt");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("input.weight, input.bias, hidden1.weight"), std::string::npos) << r.output;
+}
+
+// reproduce --networks: the authors' layout in, the table and the figure out, no training.
+// A network exported by gapscope under the authors' name always runs; the authors' own
+// file too where ../shared has it.
+TEST(CliTorch, ReproduceFromTheAuthorsLayout) {
+  const auto dir = gapscope::testing::temp_dir("cli-repro-nets");
+  const fs::path nets = dir / "repo";
+  const fs::path w01 = nets / "checkpoints" / "circles2" / "w0.1";
+  fs::create_directories(w01);
+  auto r = run_cli("train --config " + std::string(GAPSCOPE_SOURCE_DIR) +
+                   "/assets/experiments/circles2.json --iterations 0 --out " + (dir / "ck").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("export --checkpoint " + (dir / "ck").string() + " --out " +
+              (w01 / "circles2_net__FP_weight_0.1__iteration_12").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const bool paper = fs::exists(kPaper);
+  if (paper) {
+    fs::create_directories(nets / "checkpoints" / "circles2" / "w1.0");
+    fs::copy_file(kPaper, nets / "checkpoints" / "circles2" / "w1.0" / fs::path(kPaper).filename());
+  }
+  const std::string out = (dir / "out").string();
+  const std::string cmd = "reproduce --networks " + nets.string() + " --samples 3000 --steps 60 --out " + out;
+  r = run_cli(cmd);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(fs::path(out) / "table.csv");
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_NE(header.find(",metric,network"), std::string::npos) << header;
+  std::vector<std::string> rows;
+  while (std::getline(in, line)) rows.push_back(line);
+  ASSERT_EQ(rows.size(), paper ? 2u : 1u);
+  // The untrained export: iteration from its name, the table metric, N = 60 as asked.
+  EXPECT_EQ(rows[0].rfind("circles2,0.1,", 0), 0u) << rows[0];
+  EXPECT_NE(rows[0].find(",12,"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[0].find(",3000,64,3.5,60,"), std::string::npos) << rows[0];
+  EXPECT_NE(rows[0].find(",table," + (w01 / "circles2_net__FP_weight_0.1__iteration_12").string()), std::string::npos)
+      << rows[0];
+  if (paper) {
+    EXPECT_EQ(rows[1].rfind("circles2,1,", 0), 0u) << rows[1];
+    EXPECT_NE(rows[1].find(",100000,"), std::string::npos) << rows[1];
+    // A trained network is far closer to its data than an untrained one (W2(ODE, data)).
+    std::vector<double> a, b;
+    for (auto* row : {&rows[0], &rows[1]}) {
+      std::stringstream ss(*row);
+      std::vector<std::string> f;
+      for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+      (row == &rows[0] ? a : b) = {std::stod(f[2]), std::stod(f[3]), std::stod(f[4])};
+    }
+    EXPECT_LT(b[1], 0.35) << rows[1];
+    EXPECT_LT(b[1], a[1] / 2) << rows[0] << "\n" << rows[1];
+  }
+  EXPECT_TRUE(fs::exists(fs::path(out) / "figure.png"));
+  EXPECT_NE(gapscope::testing::slurp(fs::path(out) / "table.md").find("the authors' PyTorch networks"),
+            std::string::npos);
+  // A rerun finds every cell finished.
+  r = run_cli(cmd);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("0 cells ran"), std::string::npos) << r.output;
+
+  // A network that is not the experiment's architecture: one line naming the file.
+  const fs::path odd = dir / "odd" / "circles2_net__FP_weight_1__iteration_3";
+  fs::create_directories(odd.parent_path());
+  fs::copy_file(kDir + "module_potential.pt", odd);
+  r = run_cli("reproduce --networks " + odd.parent_path().string() + " --samples 500 --out " + (dir / "o2").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find(odd.string()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("circles2.json"), std::string::npos) << r.output;
 }

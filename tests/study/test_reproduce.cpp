@@ -4,6 +4,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb_image.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -29,6 +30,7 @@ std::vector<std::vector<std::string>> read_csv(const fs::path& p) {
     std::vector<std::string> r;
     std::stringstream ss(line);
     for (std::string c; std::getline(ss, c, ',');) r.push_back(c);
+    if (!line.empty() && line.back() == ',') r.push_back("");  // getline drops a last empty field
     rows.push_back(r);
   }
   return rows;
@@ -154,13 +156,18 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
       EXPECT_TRUE(std::isfinite(v) && v > 0) << rows[0][k] << " = " << rows[i][k] << " in row " << i;
     }
     EXPECT_EQ(std::stoll(rows[i][5]), reproduce_preset("smoke").iterations);
-    // The escapees' shares, last two columns: fractions in [0, 1].
-    ASSERT_EQ(rows[0][rows[0].size() - 2], "outside_ode");
-    ASSERT_EQ(rows[0].back(), "outside_sde");
-    for (std::size_t k = rows[0].size() - 2; k < rows[0].size(); ++k) {
-      const double v = std::stod(rows[i][k]);
-      EXPECT_TRUE(v >= 0 && v <= 1) << rows[0][k] << " = " << rows[i][k];
+    // The escapees' shares: fractions in [0, 1]; then the metric and no network file.
+    const auto col = [&](const char* name) {
+      return static_cast<std::size_t>(std::find(rows[0].begin(), rows[0].end(), name) - rows[0].begin());
+    };
+    for (const char* name : {"outside_ode", "outside_sde"}) {
+      ASSERT_LT(col(name), rows[0].size()) << name;
+      const double v = std::stod(rows[i][col(name)]);
+      EXPECT_TRUE(v >= 0 && v <= 1) << name << " = " << rows[i][col(name)];
     }
+    ASSERT_EQ(rows[0].back(), "network");
+    EXPECT_EQ(rows[i].back(), "");
+    EXPECT_EQ(rows[i][col("metric")], "validation");
   }
   EXPECT_EQ(cells, (std::set<std::string>{"blob@0", "blob@1", "circles2@0", "circles2@1"}));
   expect_valid_png(fs::path(out) / "figure.png");
@@ -207,4 +214,48 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
   r = gapscope::testing::run_cli("reproduce --preset smoke --datasets nosuch --out " + out);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("nosuch"), std::string::npos) << r.output;
+}
+
+// --networks finds the authors' files by name alone (the bytes are read later, by import):
+// their repository's layout or loose files, the latest iteration of each cell, plan order.
+TEST(Reproduce, FindNetworksReadsTheAuthorsLayout) {
+  const auto dir = gapscope::testing::temp_dir("repro-find");
+  auto touch = [&](const std::string& rel) {
+    fs::create_directories((dir / rel).parent_path());
+    std::ofstream(dir / rel) << "x";
+  };
+  touch("checkpoints/circles2/w1.0/circles2_net__FP_weight_1.0__iteration_100000");
+  touch("checkpoints/circles2/w1.0/circles2_net__FP_weight_1.0__iteration_50000");
+  touch("checkpoints/blob/w0.1/blob_net__FP_weight_0.1__iteration_100000");
+  touch("loose/checker_net__FP_weight_10__iteration_7.pt");
+  touch("checkpoints/circles2/w1.0/notes.txt");
+  touch("checkpoints/blob/w0/blob_net__FP_weight_x__iteration_3");  // no λ in the name
+  const auto v = find_networks(dir.string());
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].name, "blob_lambda0.1");
+  EXPECT_EQ(v[1].name, "checker_lambda10");
+  EXPECT_EQ(v[1].iteration, 7);
+  EXPECT_EQ(v[2].name, "circles2_lambda1");
+  EXPECT_EQ(v[2].iteration, 100000);
+  EXPECT_NE(v[2].network.find("iteration_100000"), std::string::npos);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(v[k].index, k);
+
+  ReproduceOptions o;
+  o.networks = dir.string();
+  o.datasets = {"circles2", "blob"};
+  o.weights = {};
+  const auto planned = plan_cells(o);
+  ASSERT_EQ(planned.size(), 2u);
+  EXPECT_EQ(planned[0].dataset, "blob");
+  EXPECT_EQ(planned[1].index, 1);
+
+  const auto empty = gapscope::testing::temp_dir("repro-find-empty");
+  try {
+    find_networks(empty.string());
+    ADD_FAILURE() << "an empty directory was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(empty.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("_net__FP_weight_"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(find_networks((dir / "missing").string()), std::invalid_argument);
 }
