@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "core/points.h"
 #include "core/config.h"
 #include "core/data.h"
 
@@ -29,6 +30,7 @@ Registrar reg([](CLI::App& root) {
     std::vector<std::string> sets = a->sets;
     if (!a->dataset.empty()) sets.insert(sets.begin(), "dataset=" + a->dataset);
     apply_overrides(cfg, sets);
+    check_points_fit(a->n, cfg.dim(), 4 + 20, "--n");  // the cloud and its CSV text
     write_points_csv(a->out, sample_dataset(cfg, a->n, a->seed));
   });
 });

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "core/points.h"
 #include "core/config.h"
 #include "study/evaluate.h"
 #include "train/train.h"
@@ -31,6 +32,7 @@ void run_eval(EvalArgs a, const CLI::App& c) {
   if (!c.count("--box")) a.o.box = m.box;
   a.o.clamp = m.clamp;
   auto tr = Trainer::load(a.checkpoint);
+  check_points_fit(a.o.n, tr->snapshot()->spec.d, 4 * 5, "--n");  // prior, ODE, SDE, data and one working copy
   auto progress = [&](const std::string& stage, double f) {
     if (a.quiet || f < 1.0) return;
     std::cerr << "eval: " << stage << " done\n";

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "core/points.h"
 #include "progress.h"
 #include "study/reproduce.h"
 #include "transport/transport.h"
@@ -100,6 +101,7 @@ void run_reproduce_cmd(const ReproArgs& a) {
   at::set_num_threads(per_job);
   o.thread_init = [per_job] { at::set_num_threads(per_job); };
 
+  check_points_fit(o.samples, 2, 4 * 5, "--samples");  // prior, ODE, SDE, data and one working copy
   const auto cells = shard_cells(o);
   std::cerr << "reproduce: " << cells.size() << " cells";
   if (o.shard_count > 1) std::cerr << " (shard " << o.shard_index << "/" << o.shard_count << ")";

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "core/points.h"
 #include "core/config.h"
 #include "sample/sample.h"
 #include "train/train.h"
@@ -32,6 +33,8 @@ void run_sample(const SampleArgs& a) {
   }
   if (!a.scheme.empty()) o.scheme = parse_ode_scheme(a.scheme);
   o.seed = a.seed + 1;  // noise stream distinct from the prior's
+  // The prior, the result, the sampler's working copies and the CSV text.
+  check_points_fit(a.n, tr->snapshot()->spec.d, 4 * 4 + 20, "--n");
   auto t0 = std::chrono::steady_clock::now();
   Points x = sample(sde, network_score(tr->snapshot()), o, prior_sample(sde, tr->snapshot()->spec.d, a.n, a.seed));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,3 +1,4 @@
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -11,6 +12,9 @@ std::vector<CommandSetup>& registry() {
 }  // namespace gapscope::cli
 
 int main(int argc, char** argv) {
+  // Over a file-size limit (ulimit -f) a write then fails with EFBIG, reported in one line
+  // naming the file, instead of the signal killing the process mid-save.
+  ::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, export)"};
   app.require_subcommand(1);
   for (auto& setup : gapscope::cli::registry()) setup(app);
@@ -20,7 +24,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const std::exception& e) {
     // Sub-commands run inside parse via callbacks; one line names what went wrong.
-    std::cerr << "gapscope-cli: error: " << e.what() << "\n";
+    std::string what = e.what();
+    for (char& ch : what)
+      if (ch == '\n' || ch == '\r') ch = ' ';  // one line, whatever a library put in its message
+    std::cerr << "gapscope-cli: error: " << what << "\n";
     return 1;
   }
   return 0;

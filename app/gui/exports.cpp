@@ -58,7 +58,7 @@ std::string export_name(Figure what) {
 std::string export_name(Table what) { return what == Table::History ? "history" : "particles"; }
 
 std::string write_figure(const std::string& dir, Figure what, const ExportInput& in) {
-  fs::create_directories(dir);
+  make_directories(dir);
   const std::vector<W2Row> none;
   const std::vector<W2Row>& w2 = in.w2 ? *in.w2 : none;
   fig::Figure f;
@@ -93,7 +93,7 @@ std::string write_figure(const std::string& dir, Figure what, const ExportInput&
 }
 
 std::string write_table(const std::string& dir, Table what, const ExportInput& in) {
-  fs::create_directories(dir);
+  make_directories(dir);
   if (what == Table::History) {
     History h;
     h.assign(in.rows);

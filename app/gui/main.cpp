@@ -1,5 +1,6 @@
 // gapscope: the desktop lab. Options, a session, a window, and the frame loop; with
 // --frames N it runs N frames and exits (the scripted mode the tests use).
+#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -19,6 +20,7 @@ static int fail(const std::string& why, int code) {
 }
 
 int main(int argc, char** argv) {
+  ::signal(SIGXFSZ, SIG_IGN);  // over `ulimit -f` an export fails in one line instead of killing the lab
   LabOptions opt;
   if (const auto rc = parse_options(argc, argv, opt)) return *rc;
   if (!has_display()) return fail(kNoDisplay, 2);

@@ -69,9 +69,7 @@ void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s) {
   }
   // The lab's default λ is 1 (the paper's baseline files say 0); with --checkpoint the
   // checkpoint's λ stands unless --lambda or --set lambda=... is given.
-  std::vector<std::string> sets;
-  if ((raw.checkpoint.empty() && raw.import_file.empty()) || app.count("--lambda")) sets.push_back("lambda=" + std::to_string(raw.lambda));
-  sets.insert(sets.end(), raw.sets.begin(), raw.sets.end());
+  const bool lambda_knob = (raw.checkpoint.empty() && raw.import_file.empty()) || app.count("--lambda");
   s.lambda_given = app.count("--lambda") > 0;
   for (const auto& a : raw.sets) s.lambda_given = s.lambda_given || a.rfind("lambda=", 0) == 0;
   try {
@@ -79,7 +77,9 @@ void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s) {
   } catch (const std::exception& e) {
     throw std::invalid_argument("--config " + raw.config + ": " + e.what());
   }
-  apply_overrides(s.config, sets);  // its errors name the --set
+  // --lambda first, then the --set list (which wins), so an error names only what was typed.
+  if (lambda_knob) apply_overrides(s.config, {"lambda=" + std::to_string(raw.lambda)});
+  apply_overrides(s.config, raw.sets);  // its errors name the --set
   s.config.validate();
   if (!raw.checkpoint.empty() && !fs::is_directory(raw.checkpoint))
     throw std::invalid_argument("--checkpoint " + raw.checkpoint + ": not a folder");

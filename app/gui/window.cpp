@@ -15,6 +15,7 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include "core/atomic_file.h"
 #include "io/png.h"
 
 namespace gapscope::gui {
@@ -147,7 +148,7 @@ void Window::write_png(const std::string& path, const PixelRect* rect) const {
   glReadBuffer(GL_BACK);
   const auto px = read_pixels(r.x, r.y, r.w, r.h, fh);
   const std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  if (p.has_parent_path()) gapscope::make_directories(p.parent_path().string());
   gapscope::write_png(path, r.w, r.h, px, /*flip_y=*/true);
 }
 

@@ -1,8 +1,11 @@
 #include "core/points.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,6 +14,18 @@
 #include "core/atomic_file.h"
 
 namespace gapscope {
+
+void check_points_fit(std::size_t n, int d, double bytes_per_value, const std::string& what) {
+  const double need = static_cast<double>(n) * std::max(d, 1) * bytes_per_value;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  const double have = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 16e9;
+  if (need <= have) return;
+  char msg[256];
+  std::snprintf(msg, sizeof msg, "%s %zu: %zu points of d = %d need about %.3g GB, this machine has %.3g GB of memory",
+                what.c_str(), n, n, d, need / 1e9, have / 1e9);
+  throw std::invalid_argument(msg);
+}
+
 namespace {
 
 std::vector<std::string> split_fields(const std::string& line) {

@@ -26,6 +26,12 @@ Points head(const Points& p, std::size_t n);
 // the escapees that the paper's grid metric drops. 0 for an empty cloud.
 double outside_share(const Points& p, double box);
 
+// Refuses, before anything is allocated, a point count whose clouds would not fit in this
+// machine's memory: throws std::invalid_argument "<what> N: … need about X GB, this machine
+// has Y GB". bytes_per_value is the caller's estimate of what one coordinate costs in all
+// (every copy it keeps, its CSV text).
+void check_points_fit(std::size_t n, int d, double bytes_per_value, const std::string& what);
+
 // CSV with one point per row, d columns. A header row (any non-numeric first row)
 // is optional on read; on write it is "x" for d = 1, "x,y" for d = 2, "x1,...,xd" above.
 // Errors throw std::runtime_error naming the file, the line and what was expected.

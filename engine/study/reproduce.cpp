@@ -308,7 +308,7 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
       return true;
     }
   }
-  fs::create_directories(dir);
+  make_directories(dir.string());
   const auto t_cell = Clock::now();
   std::unique_ptr<Trainer> tr;
   if (!s.network.empty()) {
@@ -427,7 +427,9 @@ ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents&
   if (o.networks.empty() && (o.datasets.empty() || o.weights.empty())) throw std::invalid_argument("reproduce: no data sets or no weights");
   if (o.iterations < 0 || o.samples == 0) throw std::invalid_argument("reproduce: need iterations >= 0, samples > 0");
   for (const auto& s : plan_cells(o)) cell_config(o, s);  // every config is valid before anything runs
-  fs::create_directories(fs::path(o.out) / "cells");
+  if (fs::exists(o.out) && !fs::is_directory(o.out))
+    throw std::invalid_argument("--out " + o.out + ": exists and is not a folder");
+  make_directories((fs::path(o.out) / "cells").string());
 
   const std::vector<CellSpec> cells = shard_cells(o);
   ReproduceSummary sum;
@@ -695,7 +697,7 @@ void write_figures(const fs::path& out, const std::vector<CellResult>& cells) {
 
 void write_reproduce_outputs(const std::string& out, const std::vector<CellResult>& cells) {
   const fs::path o(out);
-  fs::create_directories(o);
+  make_directories(o.string());
   write_csv(o / "table.csv", cells);
   write_md(o / "table.md", cells);
   write_figures(o, cells);

@@ -195,11 +195,12 @@ std::string Trainer::save(const std::string& dir) const {
   const fs::path target = normalise(dir);
   std::string notice = recover_checkpoint(target.string());
   check_save_target(target.string());
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  if (target.has_parent_path()) make_directories(target.parent_path().string());
   const fs::path tmp = target.string() + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
-  fs::create_directories(tmp);
+  fs::create_directories(tmp, ec);
+  if (ec) throw std::runtime_error(target.string() + ": cannot save the checkpoint (" + ec.message() + ")");
   try {
     const Impl& s = *impl_;
     Config cfg = s.cfg;

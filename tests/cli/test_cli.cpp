@@ -76,6 +76,29 @@ TEST(Cli, BadInputGivesOneLineAndNonZeroExit) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find(bad + ":3"), std::string::npos) << r.output;
   EXPECT_EQ(lines(r.output), 1) << r.output;
+
+  // More points than this machine holds: refused before anything is allocated.
+  r = run_cli("data --dataset blob --n 1000000000000 --out " + (dir / "huge.csv").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("--n 1000000000000: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GB of memory"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "huge.csv"));
+
+  // Outputs that are not regular files are the user's: refused, left as they were.
+  std::filesystem::create_directories(dir / "mine");
+  for (const std::string& out : {(dir / "mine").string(), (dir / "o2.csv").string() + "/"}) {
+    r = run_cli("data --dataset blob --n 5 --out " + out);
+    EXPECT_NE(r.status, 0) << out;
+    EXPECT_EQ(lines(r.output), 1) << r.output;
+  }
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "mine"));
+  { std::ofstream(dir / "file.txt") << "mine"; }
+  r = run_cli("reproduce --preset smoke --out " + (dir / "file.txt").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--out " + (dir / "file.txt").string() + ": exists and is not a folder"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(gapscope::testing::slurp(dir / "file.txt"), "mine");
 }
 
 // The paper's setting is what an experiment file trains with, and the λ schedule option
@@ -170,4 +193,54 @@ TEST(Cli, EvalAndW2TakeThePapersTwoMetrics) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"metric\":\"table\""), std::string::npos) << r.output;
   EXPECT_NE(run_cli("w2 " + a + " " + b + " --method grid").status, 0);  // validation: b has nothing in the box
+}
+
+// A full disk under every writer of the CLI (a small tmpfs; root only, skipped elsewhere):
+// one line naming the file, a non-zero exit, the old file or checkpoint whole, no temporary.
+TEST(Cli, FullDiskIsOneLineAndKeepsWhatWasThere) {
+  namespace fs = std::filesystem;
+  const auto dir = gapscope::testing::temp_dir("cli-full");
+  const fs::path t = dir / "tmpfs";
+  fs::create_directories(t);
+  if (std::system(("mount -t tmpfs -o size=320k tmpfs " + t.string() + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { std::system(("umount " + p.string()).c_str()); }
+  } unmount{t};
+  auto left_temporaries = [&] {
+    std::string found;
+    for (const auto& e : fs::recursive_directory_iterator(t))
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) found += e.path().string() + " ";
+    return found;
+  };
+  const std::string small = "--set hidden=16 --set batch_dsm=64 --set batch_collocation=64";
+  auto r = run_cli("data --dataset circles2 --n 100 --out " + (t / "d.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("train " + small + " --iterations 3 --out " + (t / "ck").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string csv = gapscope::testing::slurp(t / "d.csv");
+  { std::ofstream(t / "ballast") << std::string(fs::space(t).available - 4096, 'x'); }
+
+  r = run_cli("data --dataset circles2 --n 100000 --out " + (t / "d.csv").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find((t / "d.csv").string() + ": write failed (No space left on device)"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(gapscope::testing::slurp(t / "d.csv"), csv);
+
+  r = run_cli("sample --checkpoint " + (t / "ck").string() + " --method ode --n 20000 --steps 3 --out " +
+              (t / "s.csv").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find((t / "s.csv").string() + ": "), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(t / "s.csv"));
+
+  r = run_cli("train --resume " + (t / "ck").string() + " --iterations 2 --out " + (t / "ck").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+  EXPECT_EQ(left_temporaries(), "");
+  r = run_cli("eval --checkpoint " + (t / "ck").string() + " --n 50 --steps 3 --exact-n 0 --residual-points 0");
+  EXPECT_EQ(r.status, 0) << "the old checkpoint no longer loads: " << r.output;
+  EXPECT_NE(r.output.find("\"iteration\": 3"), std::string::npos) << r.output;
 }

@@ -110,3 +110,16 @@ TEST(PointsCsv, ErrorsQuoteAShortExcerptNeverTheWholeLine) {
     EXPECT_EQ(m.find('\x01'), std::string::npos);
   }
 }
+
+// A point count is checked against the machine's memory before anything is allocated.
+TEST(Points, CheckPointsFitNamesTheOptionAndTheEstimate) {
+  EXPECT_NO_THROW(gapscope::check_points_fit(1000000, 2, 20, "--n"));
+  try {
+    gapscope::check_points_fit(std::size_t{1} << 50, 2, 20, "--samples");
+    ADD_FAILURE() << "2^50 points fit?";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("--samples 1125899906842624: ", 0), 0u) << m;
+    EXPECT_NE(m.find("GB, this machine has"), std::string::npos) << m;
+  }
+}
