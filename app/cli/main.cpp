@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "kernels/denormals.h"
 
 namespace gapscope::cli {
 std::vector<CommandSetup>& registry() {
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   // Over a file-size limit (ulimit -f) a write then fails with EFBIG, reported in one line
   // naming the file, instead of the signal killing the process mid-save.
   ::signal(SIGXFSZ, SIG_IGN);
+  gapscope::flush_denormals_everywhere();  // before any thread: they inherit it (kernels/denormals.h)
   CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, export)"};
   app.require_subcommand(1);
   for (auto& setup : gapscope::cli::registry()) setup(app);

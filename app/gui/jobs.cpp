@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "kernels/denormals.h"
+
 namespace gapscope::gui {
 
 std::string first_line(const std::string& text) {
@@ -9,7 +11,11 @@ std::string first_line(const std::string& text) {
   return end == std::string::npos ? text : text.substr(0, end);
 }
 
-Jobs::Jobs() : thread_([this] { loop(); }) {}
+Jobs::Jobs()
+    : thread_([this] {
+        flush_denormals_this_thread();
+        loop();
+      }) {}
 
 Jobs::~Jobs() {
   {

@@ -8,6 +8,7 @@
 
 #include "core/data.h"
 #include "jobs.h"
+#include "kernels/denormals.h"
 #include "threads.h"
 #include "train/train.h"
 
@@ -74,7 +75,10 @@ W2Spec w2_spec(const SamplerSettings& s, uint64_t seed) {
   return w;
 }
 
-Worker::Worker() : w2_(std::make_shared<std::vector<W2Row>>()) { thread_ = std::thread([this] { loop(); }); }
+Worker::Worker() : w2_(std::make_shared<std::vector<W2Row>>()) { thread_ = std::thread([this] {
+    flush_denormals_this_thread();
+    loop();
+  }); }
 
 Worker::~Worker() {
   {

@@ -20,6 +20,7 @@
 #include "core/data.h"
 #include "core/points.h"
 #include "io/figure.h"
+#include "kernels/denormals.h"
 #include "io/torch_import.h"
 #include "study/import_network.h"
 #include "study/evaluate.h"
@@ -436,6 +437,7 @@ ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents&
   std::mutex m;
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
+    flush_denormals_this_thread();
     if (o.thread_init) o.thread_init();
     for (std::size_t k; (k = next.fetch_add(1)) < cells.size();) {
       const CellSpec& s = cells[k];

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "kernels/denormals.h"
 #include "kernels/fused_potential.h"
 #include "nn/loss.h"
 #include "nn/residual.h"
@@ -321,6 +322,7 @@ void Trainer::start(int64_t until, ProgressFn progress, int every) {
   knobs_.stop = false;
   running_ = true;
   thread_ = std::thread([this, until, progress = std::move(progress), every] {
+    flush_denormals_this_thread();
     try {
       run(until, progress, every);
     } catch (const std::exception& e) {
