@@ -244,3 +244,37 @@ TEST(Cli, FullDiskIsOneLineAndKeepsWhatWasThere) {
   EXPECT_EQ(r.status, 0) << "the old checkpoint no longer loads: " << r.output;
   EXPECT_NE(r.output.find("\"iteration\": 3"), std::string::npos) << r.output;
 }
+
+// w2 and data need no LibTorch: the executable alone (without the plugin that holds the
+// other commands) runs them, links no LibTorch library, and names the missing plugin in
+// one line for a command that needs it.
+TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
+  namespace fs = std::filesystem;
+  const auto dir = gapscope::testing::temp_dir("cli-light");
+  const fs::path exe = dir / "gapscope-cli";
+  fs::copy_file(GAPSCOPE_CLI, exe);
+  auto sh = [&](const std::string& cmd) {
+    gapscope::testing::RunResult r;
+    FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+    char buf[4096];
+    for (std::size_t k; (k = fread(buf, 1, sizeof buf, f)) > 0;) r.output.append(buf, k);
+    r.status = pclose(f);
+    return r;
+  };
+  auto r = sh(exe.string() + " data --dataset blob --n 200 --out " + (dir / "d.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = sh(exe.string() + " w2 --method grid " + (dir / "d.csv").string() + " " + (dir / "d.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("\"w2\":0"), std::string::npos) << r.output;
+  r = sh("ldd " + exe.string());
+  EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("libc10"), std::string::npos) << r.output;
+  r = sh(exe.string() + " train --iterations 1 --out " + (dir / "ck").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("libgapscope_cli_torch.so: cannot load the LibTorch commands"), std::string::npos) << r.output;
+  // Beside its plugin, the full help lists every command.
+  r = run_cli("--help");
+  for (const char* c : {"train", "sample", "eval", "reproduce", "import", "export", "w2", "data"})
+    EXPECT_NE(r.output.find(std::string("  ") + c), std::string::npos) << c << "\n" << r.output;
+}
