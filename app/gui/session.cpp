@@ -251,9 +251,15 @@ void Session::set_lambda(double v) {
   v = std::max(0.0, v);
   if (v == trainer_->knobs().lambda.load()) return;
   trainer_->knobs().lambda = v;
-  // The trainer reads the knob when an iteration starts: the next one to start is the
-  // first with v (one later when an iteration is in flight right now).
-  lambda_log_.emplace_back(trainer_->iteration(), v);
+  // The trainer reads the knob when an iteration starts. Paused, the next iteration is
+  // the first with v; training, one is almost always in flight with the old value, so v
+  // applies from the one after (exact when paused, at most one off while training).
+  // A drag of the slider between two iterations is one change.
+  const int64_t it = trainer_->iteration() + (state() == RunState::Training ? 1 : 0);
+  if (!lambda_log_.empty() && lambda_log_.back().first == it)
+    lambda_log_.back().second = v;
+  else
+    lambda_log_.emplace_back(it, v);
 }
 
 LambdaSchedule Session::lambda_history() const {
