@@ -80,6 +80,7 @@ void open_session(const CLI::App& app, const Raw& raw, LabOptions& o) {
     throw std::invalid_argument("--session " + raw.session +
                                 ": give --session alone, without --config, --checkpoint, --import or --lambda-schedule");
   const SessionFile f = read_session_file(raw.session);  // its errors name the file
+  if (!f.note.empty()) std::fprintf(stderr, "gapscope: note: %s\n", f.note.c_str());
   SessionOptions& s = o.session;
   s.config = f.config;
   s.lambda_schedule = f.lambda_history;

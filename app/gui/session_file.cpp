@@ -265,6 +265,20 @@ SessionFile read_session_file(const std::string& path) {
     const fs::path dir = fs::path(path).parent_path() / ckpt;
     if (!fs::is_directory(dir)) top.fail("checkpoint", "\"" + ckpt.substr(0, 60) + "\": no such folder beside the session file");
     s.checkpoint = fs::absolute(dir).string();
+    // The weights' own config names the data file where it was saved; where that file is
+    // missing the checkpoint cannot load, and the run starts anew from the session's config.
+    try {
+      const json cc = read_config_json((dir / "config.json").string());
+      const std::string data = cc.value("dataset", "") == "csv"    ? cc.value("data_csv", "")
+                               : cc.value("dataset", "") == "file" ? cc.value("data_file", "")
+                                                                   : "";
+      if (!data.empty() && !fs::exists(data)) {
+        s.note = path + ": the weights' data file " + data + " is not here: training anew from the session's config";
+        s.checkpoint.clear();
+      }
+    } catch (const std::exception&) {
+      // An unreadable checkpoint says so itself when the session loads it.
+    }
   }
   top.done();
   return s;

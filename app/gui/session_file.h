@@ -35,6 +35,7 @@ struct SessionFile {
   ViewSettings view;
   std::string checkpoint;               // read: absolute path of the weights' folder, "" when none
   std::optional<WeightedCloud> data;    // dataset csv/file: the cloud, so the file is not needed
+  std::string note;  // read: what opening had to give up ("" normally), one line
 };
 
 // The checkpoint folder that goes with a session file: "run.json" -> "run-checkpoint".

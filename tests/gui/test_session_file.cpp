@@ -284,6 +284,24 @@ TEST(SessionFile, TheDataSetTravelsInsideTheFile) {
   EXPECT_EQ(f.config.data_file, (dir / "trip-data.csv").string());
   ASSERT_TRUE(f.data.has_value());
   EXPECT_EQ(read_points_csv(f.config.data_file).v, (std::vector<float>{0.5f, 1, -1, 2, 1.5f, -0.5f}));
+
+  // With weights whose own config names the missing file: the run starts anew from the
+  // restored data, and says so.
+  std::ofstream(csv) << "x,y\n0.5,1\n-1,2\n1.5,-0.5\n";
+  const std::string heavy = (dir / "heavy.json").string();
+  s.save_session(heavy, ViewSettings{}, true);
+  s.wait_jobs();
+  ASSERT_TRUE(fs::is_directory(dir / "heavy-checkpoint")) << s.last_error();
+  EXPECT_FALSE(read_session_file(heavy).checkpoint.empty());
+  fs::remove(csv);
+  const SessionFile g = read_session_file(heavy);
+  EXPECT_TRUE(g.checkpoint.empty());
+  EXPECT_NE(g.note.find("training anew"), std::string::npos) << g.note;
+  EXPECT_EQ(g.config.data_file, (dir / "heavy-data.csv").string());
+  SessionOptions again = o;
+  again.config = g.config;
+  Session reopened(again);
+  EXPECT_TRUE(reopened.ready()) << reopened.last_error();
   fs::remove_all(dir);
 }
 
