@@ -19,7 +19,7 @@ struct DataArgs {
 Registrar reg([](CLI::App& root) {
   auto a = std::make_shared<DataArgs>();
   auto* c = root.add_subcommand("data", "draw samples of a data set");
-  c->add_option("--dataset", a->dataset, "blob|checker|circles2|mixture1d|mixture|moons|swissroll|csv");
+  c->add_option("--dataset", a->dataset, "blob|checker|circles2|mixture1d|mixture|moons|swissroll|csv|file");
   c->add_option("--config", a->config, "experiment JSON whose data set to use")->check(CLI::ExistingFile);
   c->add_option("--set", a->sets, "override a config key, key=value (repeatable)");
   c->add_option("--n", a->n, "number of samples")->check(CLI::PositiveNumber);

@@ -65,6 +65,8 @@ std::string FrameClock::write_report(const std::string& path, const Session& s,
     if (seen.empty() || seen.back() != r.lambda) seen.push_back(r.lambda);
   j["lambda_seen"] = seen;
   j["iterations"] = s.iteration();
+  j["dataset"] = s.config().dataset;  // a drawn set trains as dataset = file
+  j["data_file"] = s.config().data_file;
   const auto w2 = s.w2();
   j["w2_rows"] = w2->size();
   j["last_pass_seconds"] = s.worker().last_pass_seconds();

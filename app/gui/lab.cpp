@@ -41,6 +41,33 @@ ExportInput ViewState::export_view() const {
   return in;
 }
 
+ViewSettings ViewState::settings() const {
+  ViewSettings v;
+  v.cx = view.cx, v.cy = view.cy, v.half = view.half;
+  v.point_size = point_size, v.point_alpha = point_alpha;
+  v.density_shading = density_shading;
+  v.n_traj = n_traj;
+  v.lambda_log = lambda_log, v.show_abs_r = show_abs_r, v.w2_log = w2_log, v.loss_log = loss_log;
+  v.playback_seconds = playback.seconds;
+  return v;
+}
+
+void ViewState::apply(const ViewSettings& v, const Config& c) {
+  reset_view(c);
+  if (v.half > 0) view = View2D{v.cx, v.cy, v.half};
+  point_size = v.point_size, point_alpha = v.point_alpha;
+  density_shading = v.density_shading;
+  n_traj = v.n_traj;
+  lambda_log = v.lambda_log, show_abs_r = v.show_abs_r, w2_log = v.w2_log, loss_log = v.loss_log;
+  playback.seconds = v.playback_seconds;
+}
+
+void ViewState::start_drawing(int d, const Config& c) {
+  if (drawing && canvas.dim() == d && canvas.version() > 0) return;
+  drawing = true;
+  canvas.start(d, std::max(3.0, c.box), c.seed);
+}
+
 std::string stamped_png(const std::string& dir, const std::string& name) {
   return dir + "/" + name + "-" + stamp() + ".png";
 }
@@ -90,7 +117,10 @@ void Lab::frame(float fbx, float fby) {
     ui_.edit = s_.config();
     ui_.reset_view(s_.config());
     ui_.playback.forget();
+    if (pending_view_) ui_.apply(*pending_view_, s_.config());
+    pending_view_.reset();
   }
+  play_script();
   shortcuts();
   const PanelLayout l = layout(ImGui::GetIO().DisplaySize);
   panel_controls(s_, ui_, l.controls);
@@ -99,6 +129,23 @@ void Lab::frame(float fbx, float fby) {
   panel_w2(s_, ui_, l.w2);
   panel_losses(s_, ui_, l.losses);
   glBindFramebuffer(GL_FRAMEBUFFER, 0);
+}
+
+void Lab::script_strokes(std::vector<std::vector<std::pair<float, float>>> strokes, int d) {
+  script_ = std::move(strokes);
+  script_dim_ = d;
+  script_stroke_ = script_point_ = 0;
+}
+
+void Lab::play_script() {
+  if (script_stroke_ >= script_.size()) return;
+  ui_.start_drawing(script_dim_, s_.config());
+  const auto& stroke = script_[script_stroke_];
+  ui_.canvas.stroke_to(stroke[script_point_].first, stroke[script_point_].second, ui_.brush);
+  if (++script_point_ < stroke.size()) return;
+  ui_.canvas.end_stroke();
+  script_point_ = 0;
+  if (++script_stroke_ == script_.size()) train_on_drawing(s_, ui_);
 }
 
 void Lab::export_all(const std::string& dir) {

@@ -4,15 +4,18 @@
 // Debian has no docking branch), so it follows resizes and DPI changes.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <imgui.h>
 
+#include "canvas.h"
 #include "core/config.h"
 #include "playback.h"
 #include "renderer.h"
 #include "session.h"
+#include "session_file.h"
 
 namespace gapscope::gui {
 
@@ -42,6 +45,12 @@ struct ViewState {
   // exports
   std::string out_dir = "gapscope-out", ckpt_dir = "gapscope-out/checkpoint", import_file;
   int panel_choice = 0;
+  // data: the drawing canvas, its brush, sessions (view_data.cpp)
+  DrawCanvas canvas;
+  Brush brush;
+  bool drawing = false;
+  std::string drawn_csv = "gapscope-out/drawn.csv", session_path = "gapscope-out/session.json", command;
+  bool session_weights = true;
   // this frame
   float fb_x = 1, fb_y = 1;  // framebuffer pixels per window unit
   std::map<std::string, PixelRect> panels;
@@ -50,6 +59,10 @@ struct ViewState {
   void record_panel(const std::string& name, ImVec2 p0, ImVec2 size);
   void reset_view(const Config& c);  // the particle views' square: the collocation box and a margin
   ExportInput export_view() const;   // the shown pass, the visible square, the log axes
+  ViewSettings settings() const;     // what a session file keeps of the views
+  void apply(const ViewSettings& v, const Config& c);
+  // Starts drawing in dimension d (an empty canvas over the views' square) unless it is on.
+  void start_drawing(int d, const Config& c);
 };
 
 struct ViewTargets {  // the views' off-screen images
@@ -67,9 +80,18 @@ class Lab {
   // Every export at once (PNG of the window and of each panel, SVGs, CSVs, a checkpoint):
   // what the buttons of the Export section write, for scripts and tests.
   void export_all(const std::string& dir);
+  // A saved session's views, applied once its run is set up (after the first frame's reset).
+  void restore_view(const ViewSettings& v) { pending_view_ = v; }
+  // Strokes painted one point a frame, then trained on (--draw-strokes).
+  void script_strokes(std::vector<std::vector<std::pair<float, float>>> strokes, int d);
 
  private:
   void shortcuts();
+  void play_script();
+  std::optional<ViewSettings> pending_view_;
+  std::vector<std::vector<std::pair<float, float>>> script_;
+  std::size_t script_stroke_ = 0, script_point_ = 0;
+  int script_dim_ = 2;
   Session& s_;
   Renderer& rr_;
   ViewState ui_;

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   Renderer renderer;
   if (!renderer.init(find_shader_dir(argv[0]), err)) return fail(err, 1);
   Lab lab(session, renderer, opt.show_final);
+  if (opt.view) lab.restore_view(*opt.view);
+  if (!opt.strokes.empty()) lab.script_strokes(opt.strokes, opt.draw_dim);
   FrameClock clock(opt.fps);
   int rc = 0;
   for (int f = 0; !window.should_close() && (opt.frames <= 0 || f < opt.frames); ++f) {

@@ -7,13 +7,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include "canvas.h"
+
 namespace gapscope::gui {
 namespace fs = std::filesystem;
 
 namespace {
 
 struct Raw {  // the command line as typed
-  std::string config, checkpoint, import_file, schedule;
+  std::string config, checkpoint, import_file, schedule, session, strokes;
   std::vector<std::string> sets;
   double lambda = 1.0;
   bool paused = false;
@@ -40,6 +42,14 @@ void add_options(CLI::App& app, Raw& raw, LabOptions& o) {
   app.add_option("--lambda", raw.lambda, "initial λ (the lab's default is 1; a config file's lambda is replaced by it)");
   app.add_option("--lambda-schedule", raw.schedule, "set λ at given iterations: \"it:λ,it:λ\"");
   app.add_flag("--paused", raw.paused, "open with training paused");
+  app.add_option("--session", raw.session,
+                 "reopen a saved session (Save session): its experiment, λ history, sampler and views, and its "
+                 "weights when saved with them");
+  app.add_option("--draw-strokes", raw.strokes,
+                 "paint these strokes \"x,y x,y …;x,y …\" into the drawing canvas (one point a frame), then train "
+                 "on the drawing");
+  app.add_option("--draw-dim", o.draw_dim, "the drawing canvas's dimension for --draw-strokes (d = 1: x,height)")
+      ->check(CLI::Range(1, 2));
   app.add_option("--export-all", o.export_dir,
                  "after the last frame, write every export (PNGs, SVGs, CSVs, checkpoint) here");
   app.add_option("--frames", o.frames, "run this many frames, then exit (0: until the window closes)")
@@ -61,6 +71,31 @@ void add_options(CLI::App& app, Raw& raw, LabOptions& o) {
 
 // The session's start from what was typed; throws std::invalid_argument / runtime_error
 // with the option in the message.
+void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s);
+
+// --session F: the saved run in place of --config / --checkpoint; --set and --lambda
+// still apply on top.
+void open_session(const CLI::App& app, const Raw& raw, LabOptions& o) {
+  if (!raw.config.empty() || !raw.checkpoint.empty() || !raw.import_file.empty() || !raw.schedule.empty())
+    throw std::invalid_argument("--session " + raw.session +
+                                ": give --session alone, without --config, --checkpoint, --import or --lambda-schedule");
+  const SessionFile f = read_session_file(raw.session);  // its errors name the file
+  if (!f.note.empty()) std::fprintf(stderr, "gapscope: note: %s\n", f.note.c_str());
+  SessionOptions& s = o.session;
+  s.config = f.config;
+  s.lambda_schedule = f.lambda_history;
+  s.checkpoint = f.checkpoint;
+  s.sampler = f.sampler;
+  s.residual = f.residual;
+  std::vector<std::string> sets = raw.sets;
+  if (app.count("--lambda")) sets.insert(sets.begin(), "lambda=" + std::to_string(raw.lambda));
+  s.lambda_given = app.count("--lambda") > 0;
+  for (const auto& a : raw.sets) s.lambda_given = s.lambda_given || a.rfind("lambda=", 0) == 0;
+  apply_overrides(s.config, sets);
+  s.start_training = !raw.paused;
+  o.view = f.view;
+}
+
 void build_session(const CLI::App& app, const Raw& raw, SessionOptions& s) {
   try {
     s.lambda_schedule = parse_lambda_schedule(raw.schedule);
@@ -140,7 +175,17 @@ std::optional<int> parse_options(int argc, char** argv, LabOptions& out) {
   try {
     // CLI11's Range lets NaN through (every comparison with it is false).
     if (!(out.fps >= 5.0 && out.fps <= 1000.0)) throw std::invalid_argument("--fps: expected a number in [5, 1000]");
-    build_session(app, raw, out.session);
+    if (!raw.session.empty())
+      open_session(app, raw, out);
+    else
+      build_session(app, raw, out.session);
+    if (!raw.strokes.empty()) {
+      try {
+        out.strokes = parse_strokes(raw.strokes);
+      } catch (const std::exception& e) {
+        throw std::invalid_argument(std::string("--draw-strokes: ") + e.what());
+      }
+    }
     check_outputs(out);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "gapscope: %s\n", first_line(e.what()).c_str());

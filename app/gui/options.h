@@ -5,8 +5,11 @@
 // written.
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "session.h"
+#include "session_file.h"
 
 namespace gapscope::gui {
 
@@ -19,6 +22,11 @@ struct LabOptions {
   std::string screenshot;   // after the last frame
   std::string report_path;  // per-frame times, panels and the λ history as JSON
   std::string export_dir;   // after the last frame: every export
+  std::optional<ViewSettings> view;  // --session: the saved views
+  // --draw-strokes: painted into the drawing canvas one point per frame (d = draw_dim),
+  // then trained on, as a user's strokes would be (the scripted mode of the tests).
+  std::vector<std::vector<std::pair<float, float>>> strokes;
+  int draw_dim = 2;
 };
 
 // Fills `out`, or returns the exit code when the program is to stop now: 0 after --help,

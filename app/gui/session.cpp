@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <random>
 #include <sstream>
 
+#include "core/data.h"
 #include "sample/sample.h"
 #include "study/import_network.h"
 #include "style/format.h"
@@ -77,11 +79,13 @@ Session::Session(const SessionOptions& opt) : opt_(opt) {
     report(why + first_line(e.what()), true);
     return;
   }
-  worker_.set_sampler(lab_sampler(t->config(), opt));
+  worker_.set_sampler(opt.sampler ? *opt.sampler : lab_sampler(t->config(), opt));
+  if (opt.residual) worker_.set_residual(*opt.residual);
   t->set_lambda_schedule(opt.lambda_schedule);
   adopt(std::move(t), std::move(w2), what, /*force_pause=*/!opt.import_file.empty());  // an import is looked at first
   schedule_ = opt.lambda_schedule;
   std::stable_sort(schedule_.begin(), schedule_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  lambda_log_ = schedule_;
 }
 
 Session::~Session() {
@@ -140,6 +144,14 @@ void Session::adopt(std::shared_ptr<Trainer> t, std::vector<W2Row> w2, const std
   train_error_seen_.clear();
   last_error_.clear();
   worker_.set_session(trainer_, cfg_, std::move(w2));
+  lambda_log_.clear();
+  try {
+    std::mt19937_64 rng(cfg_.seed);
+    preview_ = std::make_shared<const Points>(
+        Dataset(cfg_).sample(static_cast<std::size_t>(std::max(1, worker_.sampler().particles)), rng));
+  } catch (const std::exception&) {
+    preview_.reset();  // the trainer read the same data: this cannot fail but by a race with the file
+  }
   trainer_->knobs().paused = paused;
   start_training();
   ++generation_;
@@ -235,7 +247,47 @@ void Session::step() {
 double Session::lambda() const { return trainer_ ? trainer_->knobs().lambda.load() : cfg_.lambda; }
 
 void Session::set_lambda(double v) {
-  if (trainer_) trainer_->knobs().lambda = std::max(0.0, v);
+  if (!trainer_) return;
+  v = std::max(0.0, v);
+  if (v == trainer_->knobs().lambda.load()) return;
+  trainer_->knobs().lambda = v;
+  // The trainer reads the knob when an iteration starts. Paused, the next iteration is
+  // the first with v; training, one is almost always in flight with the old value, so v
+  // applies from the one after (exact when paused, at most one off while training).
+  // A drag of the slider between two iterations is one change.
+  const int64_t it = trainer_->iteration() + (state() == RunState::Training ? 1 : 0);
+  if (!lambda_log_.empty() && lambda_log_.back().first == it)
+    lambda_log_.back().second = v;
+  else
+    lambda_log_.emplace_back(it, v);
+}
+
+LambdaSchedule Session::lambda_history() const {
+  LambdaSchedule h = lambda_log_;
+  std::stable_sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return h;
+}
+
+void Session::save_session(const std::string& path, const ViewSettings& view, bool with_weights) {
+  if (!trainer_) return;
+  SessionFile f;
+  f.config = cfg_;
+  f.lambda_history = lambda_history();
+  f.iteration = trainer_->iteration();
+  f.sampler = worker_.sampler();
+  f.residual = worker_.residual();
+  f.view = view;
+  std::error_code ec;  // a folder that cannot be made fails the write below, naming the file
+  if (const fs::path parent = fs::path(path).parent_path(); !parent.empty()) fs::create_directories(parent, ec);
+  if (with_weights) save_checkpoint(session_checkpoint_dir(path));
+  jobs_.post("save session " + path, [f = std::move(f), path, with_weights]() mutable {
+    // The data travels inside the file: a session opened elsewhere needs nothing else.
+    if (f.config.dataset == "csv" || f.config.dataset == "file")
+      f.data = WeightedCloud::read(f.config.dataset == "csv" ? f.config.data_csv : f.config.data_file);
+    write_session_file(path, f, with_weights);
+    return JobResult::done("saved session " + path + (with_weights ? " with weights" : "") +
+                           "; reopen: gapscope --session " + path);
+  });
 }
 
 double Session::lr() const { return trainer_ ? trainer_->knobs().lr.load() : cfg_.lr; }

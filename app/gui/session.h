@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "exports.h"
 #include "jobs.h"
+#include "session_file.h"
 #include "train/lambda_schedule.h"
 #include "train/train.h"
 #include "worker.h"
@@ -40,6 +42,9 @@ struct SessionOptions {
   int particles = 1000;  // per sampler
   int steps = 100;       // sampler N
   double min_pass_seconds = 2.4;  // the sampler's pacing
+  // A saved session's sampler and residual settings (else the counts above and the defaults).
+  std::optional<SamplerSettings> sampler;
+  std::optional<ResidualSettings> residual;
 };
 
 struct Message {
@@ -96,6 +101,17 @@ class Session {
   // fine-tunes it with λ live. The imported run replaces this one.
   void import_network(const std::string& file);
 
+  // The λ in force over this run: the command line's schedule (first run) and every
+  // change of the knob since, by the iteration it first applies to; sorted.
+  LambdaSchedule lambda_history() const;
+  // A sample of the data set, drawn when a run is adopted: what the data view shows
+  // before the first sampling pass ends (a loaded file at once, not a pass later).
+  PointsPtr data_preview() const { return preview_; }
+  // Sessions (jobs): one JSON file (session_file.h) with the config, the λ history, the
+  // sampler settings and `view`; with_weights also saves a checkpoint beside it.
+  void save_session(const std::string& path, const ViewSettings& view, bool with_weights);
+  std::string command() const { return cli_command(cfg_, lambda_history()); }
+
   // Exports (jobs) into the folder dir. `view` gives what only the views know (the
   // shown pass, the visible square, log axes); the session fills in the history and
   // the W2 rows, and the newest pass when view.pass is empty.
@@ -123,6 +139,8 @@ class Session {
   double rate_t0_ = 0, it_per_s_ = 0;
   int64_t rate_it0_ = 0;
   std::string train_error_seen_;
+  LambdaSchedule lambda_log_;  // lambda_history()
+  PointsPtr preview_;
   std::deque<Message> log_;
   std::string last_error_;
   Worker worker_;

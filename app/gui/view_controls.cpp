@@ -11,7 +11,7 @@ namespace gapscope::gui {
 namespace {
 
 const std::vector<const char*> kDatasets = {"circles2", "blob",      "checker", "moons",
-                                            "swissroll", "mixture1d", "mixture", "csv"};
+                                            "swissroll", "mixture1d", "mixture", "csv", "file"};
 const std::vector<const char*> kModels = {"potential", "score"};
 const std::vector<const char*> kSdes = {"ou", "vp", "ve"};
 const char* const kSchemes[] = {"euler", "heun", "rk4"};
@@ -111,6 +111,7 @@ void section_experiment(Session& s, ViewState& ui) {
   Config& e = ui.edit;
   combo_string("data set", e.dataset, kDatasets);
   if (e.dataset == "csv") input_string("CSV file", e.data_csv);
+  if (e.dataset == "file") input_string("data file", e.data_file);
   combo_string("model", e.model, kModels);
   if (combo_string("SDE", e.sde, kSdes)) e.T = e.sde == "ou" ? 10.0 : 1.0;
   batch_inputs(e);
@@ -252,6 +253,7 @@ void panel_controls(Session& s, ViewState& ui, const PanelRect& r) {
     section_run(s, ui);
   }
   section_knobs(s, ui);
+  section_data(s, ui);
   section_experiment(s, ui);
   if (ImGui::CollapsingHeader("Sampler", ImGuiTreeNodeFlags_DefaultOpen)) {
     sampler_settings(s, ui);
@@ -259,6 +261,7 @@ void panel_controls(Session& s, ViewState& ui, const PanelRect& r) {
   }
   section_residual(s, ui);
   section_exports(s, ui);
+  section_session(s, ui);
   section_messages(s);
   ImGui::PopItemWidth();
   ImGui::End();

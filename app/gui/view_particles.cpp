@@ -95,14 +95,18 @@ void off_view_note(ImDrawList* dl, const View2D& v, const Points& pts, ImVec2 p0
   dl->AddText(ImVec2(p0.x + 8, p0.y + 6 + ImGui::GetFontSize() * 1.2f), theme::kWarning, b);
 }
 
+// paint: the mouse draws into the canvas (view_data.cpp) instead of panning.
 void cloud_view(const char* id, const char* title, ImVec2 p0, ImVec2 size, const Points* pts, style::Color color,
-                Target& target, Renderer& rr, ViewState& ui, const Config& cfg) {
+                Target& target, Renderer& rr, ViewState& ui, const Config& cfg, bool paint = false) {
   ui.record_panel(std::string("particles_") + id, p0, size);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   cloud_image(rr, ui, pts, color, target, size);
   const ImVec2 p1(p0.x + size.x, p0.y + size.y);
   dl->AddImage(tex_id(target), p0, p1, ImVec2(0, 1), ImVec2(1, 0));
-  pan_zoom(id, ui, cfg, p0, size);
+  if (paint)
+    canvas_input(id, ui, p0, size);
+  else
+    pan_zoom(id, ui, cfg, p0, size);
   dl->PushClipRect(p0, p1, true);
   cloud_axes(dl, ui.view, p0, size);
   dl->AddText(ImVec2(p0.x + 8, p0.y + 6), color.abgr(), title);
@@ -182,19 +186,34 @@ void panel_particles(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, co
   playback_strip(ui.playback, pass.get(), frame);
   const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
   const Config& cfg = s.config();
-  if (!pass) {
-    ImGui::TextDisabled("sampling…");
-    ui.record_panel("particles_ode", p0, avail);
-  } else if (pass->d == 2) {
-    const float gap = 6, w = (avail.x - 2 * gap) / 3;
-    const ImVec2 sz(w, avail.y);
-    cloud_view("ode", "probability-flow ODE", p0, sz, pass->ode[frame].get(), pal::kOde, t.ode, rr, ui, cfg);
-    cloud_view("sde", "reverse SDE", ImVec2(p0.x + w + gap, p0.y), sz, pass->sde[frame].get(), pal::kSde, t.sde, rr,
-               ui, cfg);
-    cloud_view("data", "data", ImVec2(p0.x + 2 * (w + gap), p0.y), sz, pass->data.get(), pal::kData, t.data, rr, ui,
-               cfg);
-  } else {
-    density_view(p0, avail, *pass, frame, ui, cfg);
+  // Before the first pass the data view shows the data set at once (a loaded file too);
+  // while drawing, the last third is the canvas.
+  const PointsPtr preview = s.data_preview();
+  const int d = pass ? pass->d : preview ? preview->d : 2;
+  const float gap = 6, w = (avail.x - 2 * gap) / 3;
+  const ImVec2 sz(w, avail.y), third(p0.x + 2 * (w + gap), p0.y);
+  if (d == 2) {
+    const Points* ode = pass ? pass->ode[frame].get() : nullptr;
+    const Points* sde = pass ? pass->sde[frame].get() : nullptr;
+    cloud_view("ode", "probability-flow ODE", p0, sz, ode, pal::kOde, t.ode, rr, ui, cfg);
+    cloud_view("sde", "reverse SDE", ImVec2(p0.x + w + gap, p0.y), sz, sde, pal::kSde, t.sde, rr, ui, cfg);
+    if (!ui.drawing)
+      cloud_view("data", "data", third, sz, pass ? pass->data.get() : preview.get(), pal::kData, t.data, rr, ui, cfg);
+  } else if (pass || preview) {
+    Pass shown;  // the preview, until a pass exists: the data alone
+    if (!pass) {
+      shown.data = preview;
+      shown.ode = shown.sde = {std::make_shared<const Points>(1, 0)};
+      shown.t = {cfg.T};
+    }
+    density_view(p0, ui.drawing ? ImVec2(2 * w + gap, avail.y) : avail, pass ? *pass : shown, pass ? frame : 0, ui, cfg);
+  }
+  if (ui.drawing) {
+    if (ui.canvas.dim() == 2)
+      cloud_view("data", "drawing · drag paints, right-drag erases", third, sz, ui.canvas.points().get(), pal::kData,
+                 t.data, rr, ui, cfg, /*paint=*/true);
+    else
+      canvas_curve_view(ui, third, sz);
   }
   ImGui::End();
 }

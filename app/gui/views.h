@@ -30,4 +30,13 @@ void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, con
 void panel_w2(const Session& s, ViewState& ui, const PanelRect& r);                                       // view_plots.cpp
 void panel_losses(const Session& s, ViewState& ui, const PanelRect& r);                                   // view_plots.cpp
 
+// view_data.cpp: drawing, loading and sharing data and sessions.
+void section_data(Session& s, ViewState& ui);     // the controls' Data section
+void section_session(Session& s, ViewState& ui);  // Save session, Copy command
+// The mouse over a 2-d drawing view: left paints, right erases (an invisible button at p0).
+void canvas_input(const char* id, ViewState& ui, ImVec2 p0, ImVec2 size);
+void canvas_curve_view(ViewState& ui, ImVec2 p0, ImVec2 size);  // the d = 1 curve editor
+// The canvas as a data file in ui.out_dir, then a new network on it ("" or the error).
+std::string train_on_drawing(Session& s, ViewState& ui);
+
 }  // namespace gapscope::gui

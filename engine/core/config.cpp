@@ -54,6 +54,7 @@ const std::map<std::string, Field>& fields() {
   static const std::map<std::string, Field> f = {
       {"dataset", field(&Config::dataset)},
       {"data_csv", field(&Config::data_csv)},
+      {"data_file", field(&Config::data_file)},
       {"mixture_means", field(&Config::mixture_means)},
       {"mixture_weights", field(&Config::mixture_weights)},
       {"mixture_widths", field(&Config::mixture_widths)},
@@ -129,13 +130,15 @@ constexpr double kMaxStepBytes = 16e9;
 int Config::dim() const {
   if (dataset == "mixture1d") return 1;
   if (dataset == "mixture") return mixture_dim;
-  if (dataset == "csv") return read_points_csv(data_csv).d;
+  std::vector<double> weights;  // a weight column is not a coordinate
+  if (dataset == "csv") return read_points_csv(data_csv, &weights).d;
+  if (dataset == "file") return read_points_file(data_file, &weights).d;
   return 2;
 }
 
 void Config::validate() const {
   static const std::vector<std::string> datasets = {"blob", "checker", "circles2", "mixture1d", "mixture",
-                                                    "moons", "swissroll", "csv"};
+                                                    "moons", "swissroll", "csv", "file"};
   auto one_of = [](const std::string& key, const std::string& v, const std::vector<std::string>& options) {
     for (auto& o : options)
       if (o == v) return;
@@ -145,6 +148,8 @@ void Config::validate() const {
   };
   one_of("dataset", dataset, datasets);
   if (dataset == "csv" && data_csv.empty()) bad("data_csv", "\"\"", "a CSV file path when dataset = csv");
+  if (dataset == "file" && data_file.empty())
+    bad("data_file", "\"\"", "a data file path (CSV, or NumPy .npy) when dataset = file");
   if (dataset == "mixture" || dataset == "mixture1d") {
     const int d = dataset == "mixture1d" ? 1 : mixture_dim;
     if (d < 1) bad("mixture_dim", str(mixture_dim), "an integer >= 1");

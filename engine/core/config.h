@@ -11,8 +11,9 @@ namespace gapscope {
 
 struct Config {
   // data
-  std::string dataset = "circles2";  // blob|checker|circles2|mixture1d|mixture|moons|swissroll|csv
+  std::string dataset = "circles2";  // blob|checker|circles2|mixture1d|mixture|moons|swissroll|csv|file
   std::string data_csv;              // for dataset = csv
+  std::string data_file;             // for dataset = file: CSV, or NumPy .npy by extension
   std::vector<double> mixture_means{-2.0, 1.0};   // mixture: d*K values, mode k at [k*d, k*d+d)
   std::vector<double> mixture_weights{0.3, 0.7};  // K, normalised on use
   std::vector<double> mixture_widths{0.3, 0.5};   // K isotropic standard deviations

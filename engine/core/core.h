@@ -4,6 +4,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/data.h"
+#include "core/npy.h"
 #include "core/points.h"
 #include "core/rng.h"
 #include "core/sde.h"

@@ -127,12 +127,12 @@ Dataset::Dataset(const Config& c) : name_(c.dataset) {
     mix_ = config_mixture(c, 1);
   } else if (name_ == "mixture") {
     mix_ = config_mixture(c, c.mixture_dim);
-  } else if (name_ == "csv") {
-    cloud_ = read_points_csv(c.data_csv);
+  } else if (name_ == "csv" || name_ == "file") {
+    cloud_ = WeightedCloud::read(name_ == "csv" ? c.data_csv : c.data_file);
   } else if (name_ != "checker" && name_ != "circles2" && name_ != "moons" && name_ != "swissroll") {
     throw std::invalid_argument("key 'dataset' = \"" + name_ + "\": unknown data set");
   }
-  d_ = is_mixture() ? mix_.d : name_ == "csv" ? cloud_.d : 2;
+  d_ = is_mixture() ? mix_.d : cloud_.size() ? cloud_.dim() : 2;
 }
 
 Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
@@ -190,14 +190,60 @@ Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
       p.row(i)[0] = static_cast<float>((s * std::cos(s) + 0.5 * N(rng)) / 5.0);
       p.row(i)[1] = static_cast<float>((s * std::sin(s) + 0.5 * N(rng)) / 5.0);
     }
-  } else {  // csv
-    std::uniform_int_distribution<std::size_t> idx(0, cloud_.n() - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* src = cloud_.row(idx(rng));
-      std::copy(src, src + d_, p.row(i));
-    }
+  } else {  // csv, file
+    p = cloud_.sample(n, rng);
   }
   return p;
+}
+
+WeightedCloud::WeightedCloud(Points p, std::vector<double> weights) : p_(std::move(p)), w_(std::move(weights)) {
+  if (p_.n() == 0) throw std::invalid_argument("an empty point cloud (expected at least one point)");
+  if (w_.empty()) return;
+  if (w_.size() != p_.n())
+    throw std::invalid_argument(std::to_string(w_.size()) + " weights for " + std::to_string(p_.n()) +
+                                " points (expected one per point)");
+  double total = 0;
+  cdf_.reserve(w_.size());
+  for (double w : w_) {
+    if (!(w >= 0) || !std::isfinite(w)) throw std::invalid_argument("a weight of " + std::to_string(w) + " (expected finite weights >= 0)");
+    cdf_.push_back(total += w);
+  }
+  if (!(total > 0)) throw std::invalid_argument("weights that add up to 0 (expected a positive total)");
+}
+
+WeightedCloud WeightedCloud::read(const std::string& path) {
+  std::vector<double> w;
+  Points p = read_points_file(path, &w);
+  try {
+    return WeightedCloud(std::move(p), std::move(w));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+void WeightedCloud::write_csv(const std::string& path) const { write_points_csv(path, p_, w_); }
+
+Points WeightedCloud::sample(std::size_t n, std::mt19937_64& rng) const {
+  Points out(p_.d, n);
+  if (p_.n() == 0) return Points(p_.d, 0);
+  const int d = p_.d;
+  if (cdf_.empty()) {
+    std::uniform_int_distribution<std::size_t> idx(0, p_.n() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* src = p_.row(idx(rng));
+      std::copy(src, src + d, out.row(i));
+    }
+    return out;
+  }
+  // Inverse CDF: the first running sum above u * total (zero-weight points are never drawn).
+  std::uniform_real_distribution<double> u(0.0, cdf_.back());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u(rng));
+    const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(it - cdf_.begin()), cdf_.size() - 1);
+    const float* src = p_.row(k);
+    std::copy(src, src + d, out.row(i));
+  }
+  return out;
 }
 
 Points sample_dataset(const Config& c, std::size_t n, uint64_t seed) {

@@ -29,9 +29,33 @@ struct GaussianMixture {
   void moments(std::vector<double>& mean, std::vector<double>& cov) const;
 };
 
+// A point cloud with a weight per point: a data file (CSV, .npy) or a set drawn in the
+// lab. Sampling draws points with replacement, point i with probability w_i / sum w, from
+// the caller's seeded generator; without weights every point is equally likely (and the
+// draws are those of the plain CSV data set before weights existed).
+class WeightedCloud {
+ public:
+  WeightedCloud() = default;
+  // Throws std::invalid_argument when the weights are not one per point, finite and >= 0
+  // with a positive total, or the cloud is empty.
+  explicit WeightedCloud(Points p, std::vector<double> weights = {});
+  static WeightedCloud read(const std::string& path);  // read_points_file; throws naming the file
+  void write_csv(const std::string& path) const;      // the weight column only when weighted
+
+  int dim() const { return p_.d; }
+  std::size_t size() const { return p_.n(); }
+  const Points& points() const { return p_; }
+  const std::vector<double>& weights() const { return w_; }  // empty: uniform
+  Points sample(std::size_t n, std::mt19937_64& rng) const;
+
+ private:
+  Points p_;
+  std::vector<double> w_, cdf_;  // cdf_: running sums of w_
+};
+
 class Dataset {
  public:
-  explicit Dataset(const Config& c);  // loads a CSV data set once
+  explicit Dataset(const Config& c);  // loads a file data set (csv, file) once
   int dim() const { return d_; }
   const std::string& name() const { return name_; }
   Points sample(std::size_t n, std::mt19937_64& rng) const;
@@ -43,7 +67,7 @@ class Dataset {
   std::string name_;
   int d_ = 2;
   GaussianMixture mix_;
-  Points cloud_;  // csv: resampled with replacement
+  WeightedCloud cloud_;  // csv, file: resampled with replacement
 };
 
 // Convenience for the CLI: n seeded samples of the configured data set.

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/npy.h"
 
 namespace gapscope {
 
@@ -88,7 +90,11 @@ double outside_share(const Points& p, double box) {
   return static_cast<double>(out) / static_cast<double>(n);
 }
 
-Points read_points_csv(const std::string& path) {
+Points read_points_csv(const std::string& path) { return read_points_csv(path, nullptr); }
+
+Points read_points_csv(const std::string& path, std::vector<double>* weights) {
+  if (weights) weights->clear();
+  bool weighted = false;
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open for reading");
   Points p;
@@ -107,6 +113,9 @@ Points read_points_csv(const std::string& path) {
       first_content = false;
       if (!numeric) {  // header row
         p.d = static_cast<int>(fields.size());
+        std::string last = fields.back();
+        last.erase(std::remove_if(last.begin(), last.end(), [](char c) { return c == ' ' || c == '\t'; }), last.end());
+        weighted = weights && p.d > 1 && last == "weight";
         continue;
       }
     }
@@ -116,17 +125,37 @@ Points read_points_csv(const std::string& path) {
                                " columns, got " + std::to_string(fields.size()));
     if (!numeric)
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected numbers, got '" + excerpt(line) + "'");
-    for (float v : vals) {
+    for (float v : vals)
       if (!std::isfinite(v))
         throw std::runtime_error(path + ":" + std::to_string(lineno) + ": non-finite value in '" + excerpt(line) + "'");
-      p.v.push_back(v);
+    if (weighted) {
+      if (!(vals.back() >= 0))
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": expected a weight >= 0, got '" +
+                                 excerpt(fields.back()) + "'");
+      weights->push_back(vals.back());
+      vals.pop_back();
     }
+    p.v.insert(p.v.end(), vals.begin(), vals.end());
   }
+  if (weighted) --p.d;
   if (p.n() == 0) throw std::runtime_error(path + ": no data rows");
   return p;
 }
 
-void write_points_csv(const std::string& path, const Points& p) {
+Points read_points_file(const std::string& path, std::vector<double>* weights) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (ext != ".npy") return read_points_csv(path, weights);
+  if (weights) weights->clear();
+  return read_points_npy(path);
+}
+
+void write_points_csv(const std::string& path, const Points& p) { write_points_csv(path, p, {}); }
+
+void write_points_csv(const std::string& path, const Points& p, const std::vector<double>& weights) {
+  if (!weights.empty() && weights.size() != p.n())
+    throw std::invalid_argument(path + ": " + std::to_string(weights.size()) + " weights for " + std::to_string(p.n()) +
+                                " points");
   std::string out;
   out.reserve(p.v.size() * 12 + 16);
   if (p.d == 1) {
@@ -137,11 +166,16 @@ void write_points_csv(const std::string& path, const Points& p) {
     for (int k = 0; k < p.d; ++k) out += (k ? ",x" : "x") + std::to_string(k + 1);
     out += "\n";
   }
+  if (!weights.empty()) out.insert(out.size() - 1, ",weight");
   char buf[32];
   for (std::size_t i = 0; i < p.n(); ++i) {
     for (int k = 0; k < p.d; ++k) {
       std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(p.row(i)[k]));
       if (k) out += ',';
+      out += buf;
+    }
+    if (!weights.empty()) {
+      std::snprintf(buf, sizeof buf, ",%.9g", weights[i]);
       out += buf;
     }
     out += '\n';

@@ -37,5 +37,14 @@ void check_points_fit(std::size_t n, int d, double bytes_per_value, const std::s
 // Errors throw std::runtime_error naming the file, the line and what was expected.
 Points read_points_csv(const std::string& path);
 void write_points_csv(const std::string& path, const Points& p);
+// With `weights`: a header whose last column is named "weight" makes that column the
+// points' weights (not a coordinate); without such a header `weights` is left empty.
+Points read_points_csv(const std::string& path, std::vector<double>* weights);
+// Weights (one per point, or none) as a last column "weight".
+void write_points_csv(const std::string& path, const Points& p, const std::vector<double>& weights);
+
+// A data file by its extension: ".npy" is NumPy (core/npy.h), anything else CSV (with
+// the weight column above).
+Points read_points_file(const std::string& path, std::vector<double>* weights = nullptr);
 
 }  // namespace gapscope

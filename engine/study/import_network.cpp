@@ -56,7 +56,9 @@ ImportedNetwork import_network(const std::string& file, const std::string& confi
   if (given("layers")) ex.layers = cfg.layers;
   if (given("activation")) ex.activation = parse_activation(cfg.activation);
   if (given("softplus_beta") && cfg.activation == "softplus") ex.softplus_beta = cfg.softplus_beta;
-  if (given("dataset") || set_keys.count("mixture_dim") || set_keys.count("data_csv")) ex.d = cfg.dim();
+  if (given("dataset") || set_keys.count("mixture_dim") || set_keys.count("data_csv") ||
+      set_keys.count("data_file"))
+    ex.d = cfg.dim();
 
   TorchImportReport rep;
   WeightSnapshot w = import_torch(file, &rep, ex);

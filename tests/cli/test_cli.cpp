@@ -277,4 +277,27 @@ TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
   r = run_cli("--help");
   for (const char* c : {"train", "sample", "eval", "reproduce", "import", "export", "w2", "data"})
     EXPECT_NE(r.output.find(std::string("  ") + c), std::string::npos) << c << "\n" << r.output;
+
+// dataset = file takes a NumPy .npy as well as a CSV (by extension); a bad one is one line
+// naming it before any training.
+TEST(Cli, TrainsOnANpyDataFile) {
+  auto dir = gapscope::testing::temp_dir("cli");
+  const std::string npy = std::string(GAPSCOPE_FIXTURES) + "/npy/fortran_f4.npy";
+  auto r = run_cli("data --dataset file --set data_file=" + npy + " --n 50 --out " + (dir / "d.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto p = gapscope::read_points_csv((dir / "d.csv").string());
+  ASSERT_EQ(p.d, 2);
+  for (std::size_t i = 0; i < p.n(); ++i) EXPECT_FLOAT_EQ(p.row(i)[1], 0.5f * (p.row(i)[0] + 1)) << "a row of the file";
+  r = run_cli("train --set dataset=file --set data_file=" + npy +
+              " --set hidden=8 --set batch_dsm=64 --set batch_collocation=32 --set residual_stats_every=0 "
+              "--iterations 3 --threads 1 --out " + (dir / "ck").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string bad = std::string(GAPSCOPE_FIXTURES) + "/npy/bad_int64.npy";
+  r = run_cli("train --set dataset=file --set data_file=" + bad + " --iterations 3 --out " + (dir / "ck2").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find(bad + ": not a readable .npy file: dtype '<i8'"), std::string::npos) << r.output;
+  r = run_cli("train --set dataset=file --iterations 3 --out " + (dir / "ck3").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("key 'data_file'"), std::string::npos) << r.output;
 }

@@ -115,3 +115,59 @@ TEST(Data, CsvDataSetResamplesTheFile) {
   EXPECT_EQ(p.d, 2);
   for (std::size_t i = 0; i < p.n(); ++i) EXPECT_TRUE(p.row(i)[0] == 1.f || p.row(i)[0] == 3.f);
 }
+
+TEST(Data, WeightedCloudDrawsByWeightFromTheSeededGenerator) {
+  Points p(2, 3);
+  p.v = {0, 0, 1, 1, 2, 2};
+  const WeightedCloud cloud(p, {1.0, 3.0, 0.0});
+  std::mt19937_64 rng(7);
+  const Points s = cloud.sample(40000, rng);
+  ASSERT_EQ(s.n(), 40000u);
+  std::size_t ones = 0;
+  for (std::size_t i = 0; i < s.n(); ++i) {
+    EXPECT_NE(s.row(i)[0], 2.f) << "a zero-weight point was drawn";
+    EXPECT_EQ(s.row(i)[0], s.row(i)[1]);
+    ones += s.row(i)[0] == 1.f;
+  }
+  EXPECT_NEAR(static_cast<double>(ones) / 40000, 0.75, 0.01);
+  std::mt19937_64 again(7), other(8);
+  EXPECT_EQ(cloud.sample(40000, again).v, s.v);
+  EXPECT_NE(cloud.sample(40000, other).v, s.v);
+}
+
+TEST(Data, WeightedCloudRefusesBadWeights) {
+  Points p(1, 2);
+  EXPECT_NE(gapscope::testing::error_of([&] { WeightedCloud(p, {1.0}); }).find("one per point"), std::string::npos);
+  EXPECT_NE(gapscope::testing::error_of([&] { WeightedCloud(p, {1.0, -1.0}); }).find(">= 0"), std::string::npos);
+  EXPECT_NE(gapscope::testing::error_of([&] { WeightedCloud(p, {0.0, 0.0}); }).find("positive total"), std::string::npos);
+  EXPECT_NE(gapscope::testing::error_of([&] { WeightedCloud(Points(2, 0)); }).find("empty"), std::string::npos);
+}
+
+TEST(Data, FileDataSetKeepsItsWeightColumn) {
+  auto dir = gapscope::testing::temp_dir("data-file");
+  Points p(1, 2);
+  p.v = {-1.f, 2.f};
+  const std::string path = (dir / "drawn.csv").string();
+  WeightedCloud(p, {0.25, 0.75}).write_csv(path);
+  EXPECT_EQ(gapscope::testing::slurp(path), "x,weight\n-1,0.25\n2,0.75\n");
+  Config c = with("file");
+  c.data_file = path;
+  c.validate();
+  EXPECT_EQ(c.dim(), 1);
+  const Points s = sample_dataset(c, 20000, 3);
+  ASSERT_EQ(s.d, 1);
+  std::size_t twos = 0;
+  for (float v : s.v) twos += v == 2.f;
+  EXPECT_NEAR(static_cast<double>(twos) / 20000, 0.75, 0.015);
+  c.data_file.clear();
+  EXPECT_NE(gapscope::testing::error_of([&] { c.validate(); }).find("key 'data_file'"), std::string::npos);
+}
+
+TEST(Data, UnweightedFileDrawsAsTheCsvDataSet) {
+  auto dir = gapscope::testing::temp_dir("data-file");
+  const std::string path = (dir / "cloud.csv").string();
+  std::ofstream(path) << "x,y\n1,2\n3,4\n5,6\n";
+  Config a = with("csv"), b = with("file");
+  a.data_csv = b.data_file = path;
+  EXPECT_EQ(sample_dataset(a, 500, 11).v, sample_dataset(b, 500, 11).v);
+}

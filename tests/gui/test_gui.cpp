@@ -248,3 +248,89 @@ TEST(Gui, BadOptionsStopBeforeTheDefaultExperiment) {
   }
   fs::remove_all(dir);
 }
+
+// The strokes a user would paint, fed through the canvas one point a frame
+// (--draw-strokes): a ring and a bar, then "Train on drawing". The lab writes the drawing
+// into its export folder (here the run's own folder) and trains on it as dataset = file.
+TEST(Gui, DrawnDataSetIsTrainedOn) {
+  if (!have_display() && !have_xvfb()) GTEST_SKIP() << "no DISPLAY and no xvfb-run";
+  const fs::path dir = temp_dir("draw");
+  const fs::path shot = dir / "draw.png", rep = dir / "frames.json";
+  std::string strokes;
+  for (int k = 0; k <= 24; ++k)
+    strokes += std::to_string(2 * std::cos(k * M_PI / 12)) + "," + std::to_string(2 * std::sin(k * M_PI / 12)) + " ";
+  strokes += ";-1,0 0,0 1,0";
+  const Proc r = run("cd '" + dir.string() + "' && " +
+                     lab_command("--frames 240 --draw-strokes '" + strokes + "' --screenshot '" + shot.string() +
+                                 "' --report-frames '" + rep.string() + "'"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(rep);
+  const json report = json::parse(in);
+  EXPECT_EQ(report["dataset"], "file");
+  const std::string data = report["data_file"];
+  EXPECT_NE(data.find("gapscope-out/drawn-"), std::string::npos) << data;
+  ASSERT_TRUE(fs::exists(data)) << data;
+  std::ifstream csv(data);
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "x,y");
+  std::size_t rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_GT(rows, 200u) << "a ring of radius 2 and a bar, painted with 12 points a dab";
+  EXPECT_GT(report["iterations"].get<int>(), 10) << "training on the drawing";
+  EXPECT_GE(report["w2_rows"].get<int>(), 1) << "a sampling pass on the drawing's network";
+  const Image im = load_png(shot);
+  ASSERT_GT(im.w, 0);
+  check_panels(im, report, {"controls", "particles_ode", "particles_sde", "particles_data"});
+  fs::remove_all(dir);
+}
+
+TEST(Gui, DrawnDensityCurveIsTrainedOn) {
+  if (!have_display() && !have_xvfb()) GTEST_SKIP() << "no DISPLAY and no xvfb-run";
+  const fs::path dir = temp_dir("draw1d");
+  const fs::path shot = dir / "draw1d.png", rep = dir / "frames.json";
+  const Proc r = run("cd '" + dir.string() + "' && " +
+                     lab_command("--frames 150 --draw-dim 1 --draw-strokes '-2.5,0.2 -2,0.9 -1.5,0.2;1,0.5 2,0.5' "
+                                 "--screenshot '" + shot.string() + "' --report-frames '" + rep.string() + "'"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(rep);
+  const json report = json::parse(in);
+  EXPECT_EQ(report["dataset"], "file");
+  std::ifstream csv(report["data_file"].get<std::string>());
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "x,weight") << "the curve trains as weighted nodes";
+  const Image im = load_png(shot);
+  ASSERT_GT(im.w, 0);
+  check_panels(im, report, {"controls", "particles_density", "particles_canvas"});
+  fs::remove_all(dir);
+}
+
+// A session file written by hand (as another machine would send it) with a NumPy data
+// file: the lab opens it, shows the data and trains.
+TEST(Gui, SessionFileWithNpyDataOpens) {
+  if (!have_display() && !have_xvfb()) GTEST_SKIP() << "no DISPLAY and no xvfb-run";
+  const fs::path dir = temp_dir("session");
+  const fs::path rep = dir / "frames.json", file = dir / "s.json";
+  json s = {{"gapscope_session", 1},
+            {"config",
+             {{"dataset", "file"},
+              {"data_file", std::string(GAPSCOPE_SOURCE_DIR) + "/tests/fixtures/npy/fortran_f8.npy"},
+              {"batch_dsm", 500},
+              {"batch_collocation", 200},
+              {"potential_prior", true},
+              {"seed", 4}}},
+            {"lambda_history", {{0, 0.5}}},
+            {"view", {{"center", {0.5, 0.25}}, {"half", 2.0}}}};
+  std::ofstream(file) << s.dump();
+  const Proc r = run(lab_command("--frames 120 --session '" + file.string() + "' --report-frames '" + rep.string() + "'"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(rep);
+  const json report = json::parse(in);
+  EXPECT_EQ(report["dataset"], "file");
+  EXPECT_GT(report["iterations"].get<int>(), 5);
+  const std::vector<double> seen = report["lambda_seen"];
+  ASSERT_FALSE(seen.empty());
+  EXPECT_DOUBLE_EQ(seen.front(), 0.5);
+  fs::remove_all(dir);
+}
