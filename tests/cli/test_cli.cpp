@@ -277,6 +277,7 @@ TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
   r = run_cli("--help");
   for (const char* c : {"train", "sample", "eval", "reproduce", "import", "export", "w2", "data"})
     EXPECT_NE(r.output.find(std::string("  ") + c), std::string::npos) << c << "\n" << r.output;
+}
 
 // dataset = file takes a NumPy .npy as well as a CSV (by extension); a bad one is one line
 // naming it before any training.
