@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   if (!window.open(opt.width, opt.height, opt.frames > 0, err)) return fail(err, 2);
   Renderer renderer;
   if (!renderer.init(find_shader_dir(argv[0]), err)) return fail(err, 1);
-  Lab lab(session, renderer, opt.show_final);
+  Lab lab(session, renderer, opt.show_final, opt.tab);
   FrameClock clock(opt.fps);
   int rc = 0;
   for (int f = 0; !window.should_close() && (opt.frames <= 0 || f < opt.frames); ++f) {

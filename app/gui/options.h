@@ -19,6 +19,7 @@ struct LabOptions {
   std::string screenshot;   // after the last frame
   std::string report_path;  // per-frame times, panels and the λ history as JSON
   std::string export_dir;   // after the last frame: every export
+  std::string tab = "residual";  // the residual panel's tab at start; density|sweep also start that study
 };
 
 // Fills `out`, or returns the exit code when the program is to stop now: 0 after --help,

@@ -206,8 +206,7 @@ DensityGrid density_grid(const SnapshotPtr& w, const Config& c, const SamplerOpt
   so.kind = SamplerKind::ODE;
   so.eps = r.t;
   g.log_p_ode = ode_log_density_at(sde, network_density_terms(w), so, nodes);
-  g.nfe = time_grid(sde, so).size() - 1;
-  g.nfe *= tableau(so.scheme).c.size();
+  g.nfe = network_evaluations(sde, so);
 
   if (w->spec.potential) {
     const ScoreFunction f(w);
@@ -231,22 +230,37 @@ DensityGrid density_grid(const SnapshotPtr& w, const Config& c, const SamplerOpt
     }
     g.data_label = "exact (Gaussian mixture)";
   } else {
-    // p_t = E N(x; m x0, sigma_t^2 I): a Gaussian KDE of m x0 whose bandwidth adds
-    // sigma_t^2 to Scott's rule for the pushed cloud, so the kernel is the forward
-    // process's own at large t and the sample's at small t.
+    // p_t = E N(x; m x0, sigma_t^2 I): a Gaussian KDE of m x0 whose bandwidth^2 is
+    // sigma_t^2 plus the sample's own, so the kernel is the forward process's at large t.
+    // The sample's part is chosen by the likelihood of fresh held-out points among
+    // Scott's rule and its halvings: Scott's rule alone smears thin rings.
     std::mt19937_64 rng(r.seed + 2);
-    Points x0 = data.sample(r.kde_n, rng);
+    Points x0 = data.sample(r.kde_n, rng), held = data.sample(std::min<std::size_t>(r.kde_n / 10 + 1, 2000), rng);
     const double m = sde.mean_coef(r.t), s = sde.marginal_std(r.t);
     for (auto& v : x0.v) v = static_cast<float>(v * m);
+    for (auto& v : held.v) v = static_cast<float>(v * m);
     double var = 0, mean = 0;
     for (float v : x0.v) mean += v;
     mean /= x0.v.size();
     for (float v : x0.v) var += (v - mean) * (v - mean);
     var /= x0.v.size();
     const double scott = std::sqrt(var) * std::pow(double(x0.n()), -1.0 / (d + 4));
-    const double h = std::sqrt(s * s + scott * scott);
-    g.log_p_data = kde_log_density(x0, nodes, h);
-    g.data_label = "KDE (n = " + std::to_string(x0.n()) + ", bandwidth " + num(h) + ")";
+    // the held-out points are data at time 0 pushed by m; add the forward noise so that
+    // they follow p_t and the choice is the one for this t
+    {
+      std::normal_distribution<double> Z;
+      for (auto& v : held.v) v = static_cast<float>(v + s * Z(rng));
+    }
+    double best_h = 0, best_ll = -INFINITY;
+    for (double f : {1.0, 0.5, 0.25, 0.125}) {
+      const double h = std::sqrt(s * s + f * f * scott * scott);
+      const auto ll = kde_log_density(x0, held, h);
+      double mean_ll = 0;
+      for (double v : ll) mean_ll += v / ll.size();
+      if (mean_ll > best_ll) best_ll = mean_ll, best_h = h;
+    }
+    g.log_p_data = kde_log_density(x0, nodes, best_h);
+    g.data_label = "KDE (n = " + std::to_string(x0.n()) + ", bandwidth " + num(best_h) + " by held-out likelihood)";
   }
   return g;
 }

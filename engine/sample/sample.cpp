@@ -43,6 +43,15 @@ OdeScheme parse_ode_scheme(const std::string& name) {
   throw std::invalid_argument("ODE method '" + name + "': expected euler|heun|rk4");
 }
 
+const char* ode_scheme_name(OdeScheme s) {
+  switch (s) {
+    case OdeScheme::Euler: return "euler";
+    case OdeScheme::Heun: return "heun";
+    case OdeScheme::RK4: return "rk4";
+  }
+  return "euler";
+}
+
 SamplerOptions SamplerOptions::from_config(const Config& c, SamplerKind kind) {
   SamplerOptions o;
   o.kind = kind;
@@ -66,6 +75,20 @@ std::vector<double> time_grid(const Sde& sde, const SamplerOptions& o) {
   for (int k = 1; k <= fine; ++k) g.push_back(start - k * hf);
   g.back() = o.eps;  // no rounding drift at the end
   return g;
+}
+
+int ode_stages(OdeScheme s) {
+  switch (s) {
+    case OdeScheme::Euler: return 1;
+    case OdeScheme::Heun: return 2;
+    case OdeScheme::RK4: return 4;
+  }
+  return 1;
+}
+
+std::size_t network_evaluations(const Sde& sde, const SamplerOptions& o) {
+  const std::size_t steps = time_grid(sde, o).size() - 1;
+  return o.kind == SamplerKind::SDE ? steps : steps * ode_stages(o.scheme);
 }
 
 ScoreFn network_score(SnapshotPtr snapshot) {

@@ -1,5 +1,5 @@
 #pragma once
-// owns: the samplers (reverse SDE, probability-flow ODE) and what consumes a snapshot on a grid — residual fields and statistics.
+// owns: the samplers (reverse SDE, probability-flow ODE) and what consumes a snapshot on a grid — residual fields and statistics, the ODE-induced density.
 // must not include: transport/, train/, io/, study/, style/, <torch/, <imgui, <GL, <cairo
 //
 // Reverse-time samplers (math.md §1, §5): Euler-Maruyama for the reverse SDE and
@@ -22,6 +22,7 @@ struct Config;
 enum class SamplerKind { SDE, ODE };
 enum class OdeScheme { Euler, Heun, RK4 };
 OdeScheme parse_ode_scheme(const std::string& name);  // euler|heun|rk4
+const char* ode_scheme_name(OdeScheme s);              // its inverse
 
 struct SamplerOptions {
   SamplerKind kind = SamplerKind::ODE;
@@ -34,6 +35,11 @@ struct SamplerOptions {
 
   static SamplerOptions from_config(const Config& c, SamplerKind kind);
 };
+
+// Network evaluations per particle of a whole run: K steps times the scheme's stages
+// (Euler and Euler-Maruyama 1, Heun 2, RK4 4).
+int ode_stages(OdeScheme s);
+std::size_t network_evaluations(const Sde& sde, const SamplerOptions& o);
 
 // t_0 = T > t_1 > ... > t_K = eps (K = steps - refine + refine * refine_factor).
 std::vector<double> time_grid(const Sde& sde, const SamplerOptions& o);

@@ -41,6 +41,17 @@ Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, co
 
 }  // namespace
 
+SamplerOptions eval_sampler(const Config& c, const EvalOptions& o, SamplerKind kind) {
+  SamplerOptions so = SamplerOptions::from_config(c, kind);
+  if (o.refine >= 0) so.refine = o.refine;
+  if (o.steps > 0) {
+    so.steps = o.steps;
+    if (so.refine > so.steps) so.refine = 0;
+  }
+  so.seed = o.seed + 1;
+  return so;
+}
+
 EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOptions& o, EvalTimes* times,
                          const EvalProgressFn& progress) {
   if (!w) throw std::invalid_argument("evaluate: no weights");
@@ -51,12 +62,7 @@ EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOption
   const ScoreFn score = network_score(w);
   EvalClouds cl;
   for (SamplerKind kind : {SamplerKind::ODE, SamplerKind::SDE}) {
-    SamplerOptions so = SamplerOptions::from_config(c, kind);
-    if (o.steps > 0) {
-      so.steps = o.steps;
-      if (so.refine > so.steps) so.refine = 0;
-    }
-    so.seed = o.seed + 1;
+    const SamplerOptions so = eval_sampler(c, o, kind);
     const char* stage = kind == SamplerKind::ODE ? "ode" : "sde";
     const auto t0 = Clock::now();
     Points x = sample_chunked(sde, score, so, prior, o.chunk, [&](double f) {
@@ -95,6 +101,9 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
   r.grid_box = o.box;
   r.grid_clamp = o.clamp;
   EvalClouds cl = sample_clouds(w, c, o, &r.seconds, progress);
+  const Sde sde = Sde::from_config(c);
+  r.nfe_ode = network_evaluations(sde, eval_sampler(c, o, SamplerKind::ODE));
+  r.nfe_sde = network_evaluations(sde, eval_sampler(c, o, SamplerKind::SDE));
   r.d = cl.ode.d;
 
   auto t0 = Clock::now();
@@ -145,6 +154,7 @@ nlohmann::json to_json(const EvalResult& r) {
   j["d"] = r.d;
   j["n"] = r.n;
   j["steps"] = r.steps;
+  j["nfe"] = {{"ode", r.nfe_ode}, {"sde", r.nfe_sde}};
   j["w2_ode_sde"] = v(r.grid.ode_sde);
   j["w2_ode_data"] = v(r.grid.ode_data);
   j["w2_sde_data"] = v(r.grid.sde_data);
