@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "sampler_flags.h"
 #include "core/config.h"
 #include "study/sweep_steps.h"
 #include "style/format.h"
@@ -22,6 +23,7 @@ struct SweepArgs {
   std::vector<std::string> out;
   std::string figure;
   SweepOptions o;
+  SamplerFlags flags;
   int threads = 2;
 };
 
@@ -31,8 +33,10 @@ void run_sweep(SweepArgs a) {
   if (!a.figure.empty()) a.out.push_back(a.figure);
   a.o.metric = GridMetric::named(a.metric);
   auto tr = Trainer::load(a.checkpoint);
-  const Config& c = tr->config();
-  const std::string scheme = a.o.method.empty() ? c.ode_method : a.o.method;
+  if (!a.o.method.empty()) a.flags.ode_scheme = a.o.method;
+  a.o.method.clear();
+  const Config c = a.flags.apply(tr->config());
+  const std::string scheme = c.ode_method + ", SDE " + c.sde_sampler;
   const auto rows = sweep_steps(tr->snapshot(), c, a.o, [](const SweepRow& r, std::size_t i, std::size_t k) {
     std::cerr << "sweep-steps " << i + 1 << "/" << k << ": N = " << r.steps
               << "  W2(ODE,SDE) " << style::number(r.w2.ode_sde) << "  W2(ODE,data) " << style::number(r.w2.ode_data)
@@ -55,8 +59,9 @@ Registrar reg([](CLI::App& root) {
   c->add_option("--checkpoint", a->checkpoint, "checkpoint directory")->required();
   c->add_option("--steps", a->steps, "step counts N, comma-separated")->capture_default_str();
   c->add_option("--n", a->o.n, "points per cloud (ODE, SDE, data)")->check(CLI::PositiveNumber)->capture_default_str();
-  c->add_option("--method", a->o.method, "ODE scheme euler, heun or rk4 (default: the config's ode_method)")
-      ->check(CLI::IsMember({"euler", "heun", "rk4"}));
+  c->add_option("--method", a->o.method, "ODE scheme euler, heun, rk4 or rk45 (the same as --ode-scheme)")
+      ->check(CLI::IsMember({"euler", "heun", "rk4", "rk45"}));
+  a->flags.add_to(c);
   c->add_option("--metric", a->metric, "validation (64 nodes on [-4,4]^2) or table (64 on [-3.5,3.5]^2, clamped)")
       ->check(CLI::IsMember({"validation", "table"}))
       ->capture_default_str();

@@ -29,6 +29,8 @@ SamplerSettings lab_sampler(const Config& c, const SessionOptions& opt) {
   const SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::ODE);
   SamplerSettings s;
   s.scheme = o.scheme;
+  s.rtol = o.rtol, s.atol = o.atol;
+  s.sde_scheme = o.sde_scheme, s.snr = o.snr, s.corrector_steps = o.corrector_steps;
   s.refine = o.refine;
   s.refine_factor = o.refine_factor;
   s.eps = o.eps;
@@ -287,7 +289,9 @@ void Session::compute_density(const DensityRequest& req) {
   const SamplerSettings ss = worker_.sampler();
   jobs_.post("ODE density", [this, w, c, ss, req] {
     SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::ODE);
-    o.scheme = ss.scheme, o.steps = ss.steps, o.refine = std::min(ss.refine, ss.steps);
+    // the change of variables needs a fixed-step scheme: the adaptive sampler's density is RK4's
+    o.scheme = ss.scheme == OdeScheme::RK45 ? OdeScheme::RK4 : ss.scheme;
+    o.steps = ss.steps, o.refine = std::min(ss.refine, ss.steps);
     o.refine_factor = ss.refine_factor;
     auto g = std::make_shared<const DensityGrid>(density_grid(w, c, o, req));
     JobResult r = JobResult::done("ODE density at t = " + style::number(req.t) + " from the weights of iteration " +

@@ -35,8 +35,9 @@ Tableau tableau(OdeScheme s) {
     case OdeScheme::Euler: return {{0}, {1}, {{}}};
     case OdeScheme::Heun: return {{0, 1}, {0.5, 0.5}, {{}, {1}}};
     case OdeScheme::RK4: return {{0, 0.5, 0.5, 1}, {1 / 6., 1 / 3., 1 / 3., 1 / 6.}, {{}, {0.5}, {0, 0.5}, {0, 0, 1}}};
+    case OdeScheme::RK45: break;
   }
-  throw std::invalid_argument("density: unknown ODE scheme");
+  throw std::invalid_argument("density: the change of variables runs the fixed-step schemes euler|heun|rk4, not rk45");
 }
 
 // Integrates dx/dt = v, dl/dt = -div v over consecutive times of `grid` (either direction).
@@ -205,6 +206,7 @@ DensityGrid density_grid(const SnapshotPtr& w, const Config& c, const SamplerOpt
   SamplerOptions so = o;
   so.kind = SamplerKind::ODE;
   so.eps = r.t;
+  tableau(so.scheme);  // rk45 is refused before any work
   g.log_p_ode = ode_log_density_at(sde, network_density_terms(w), so, nodes);
   g.nfe = network_evaluations(sde, so);
 

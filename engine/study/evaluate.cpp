@@ -21,7 +21,8 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 // Runs the sampler on the prior in chunks; the SDE noise of chunk k is seeded apart.
 Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, const Points& prior,
-                      std::size_t chunk, const std::function<void(double)>& progress) {
+                      std::size_t chunk, const std::function<void(double)>& progress, std::size_t& nfe) {
+  nfe = 0;
   const std::size_t n = prior.n(), d = static_cast<std::size_t>(prior.d);
   chunk = std::max<std::size_t>(chunk, 1);
   Points out(prior.d, n);
@@ -32,7 +33,9 @@ Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, co
     std::copy(prior.v.begin() + static_cast<std::ptrdiff_t>(s * d),
               prior.v.begin() + static_cast<std::ptrdiff_t>((s + m) * d), start.v.begin());
     o.seed = base + 7919 * k;
-    Points x = sample(sde, score, o, start);
+    std::size_t used = 0;
+    Points x = sample(sde, score, o, start, &used);
+    nfe = std::max(nfe, used);
     std::copy(x.v.begin(), x.v.end(), out.v.begin() + static_cast<std::ptrdiff_t>(s * d));
     if (progress) progress(static_cast<double>(s + m) / n);
   }
@@ -65,9 +68,11 @@ EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOption
     const SamplerOptions so = eval_sampler(c, o, kind);
     const char* stage = kind == SamplerKind::ODE ? "ode" : "sde";
     const auto t0 = Clock::now();
+    std::size_t nfe = 0;
     Points x = sample_chunked(sde, score, so, prior, o.chunk, [&](double f) {
       if (progress) progress(stage, f);
-    });
+    }, nfe);
+    (kind == SamplerKind::ODE ? cl.nfe_ode : cl.nfe_sde) = nfe;
     if (kind == SamplerKind::ODE) {
       cl.ode = std::move(x);
       if (times) times->sample_ode = since(t0);
@@ -101,9 +106,7 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
   r.grid_box = o.box;
   r.grid_clamp = o.clamp;
   EvalClouds cl = sample_clouds(w, c, o, &r.seconds, progress);
-  const Sde sde = Sde::from_config(c);
-  r.nfe_ode = network_evaluations(sde, eval_sampler(c, o, SamplerKind::ODE));
-  r.nfe_sde = network_evaluations(sde, eval_sampler(c, o, SamplerKind::SDE));
+  r.nfe_ode = cl.nfe_ode, r.nfe_sde = cl.nfe_sde;
   r.d = cl.ode.d;
 
   auto t0 = Clock::now();

@@ -38,6 +38,7 @@ struct EvalOptions {
 
 struct EvalClouds {
   Points ode, sde, data;
+  std::size_t nfe_ode = 0, nfe_sde = 0;  // network evaluations per particle (the most of any chunk)
 };
 
 // Escapes as a measurement of their own: the share of each cloud outside the grid metric's
