@@ -27,6 +27,9 @@ std::vector<Named> columns(const DensityGrid& g) {
 
 // Where neither density carries mass the log-ratio is noise of the tails: not drawn.
 constexpr double kMassFloor = 1e-3;
+// The log-ratio's colour range: where one density's tail meets the other's mass the
+// log-ratio runs to ±10 and a range over every node would wash out the structure in the bulk.
+constexpr double kRatioQuantile = 0.95;
 
 }  // namespace
 
@@ -102,7 +105,7 @@ fig::Figure density_figure(const DensityGrid& g, const std::string& title) {
         if (std::isfinite(v)) mag.push_back(std::abs(v));
       double lim = 0.1;
       if (!mag.empty()) {
-        const std::size_t q = static_cast<std::size_t>(0.99 * (mag.size() - 1));
+        const std::size_t q = static_cast<std::size_t>(kRatioQuantile * (mag.size() - 1));
         std::nth_element(mag.begin(), mag.begin() + static_cast<std::ptrdiff_t>(q), mag.end());
         lim = std::max(lim, mag[q]);
       }
@@ -141,7 +144,8 @@ fig::Figure density_figure(const DensityGrid& g, const std::string& title) {
                     " network evaluations per node)");
   f.notes.push_back("model: " + g.model_note + "; data: " + (g.log_p_data.empty() ? "unknown" : g.data_label) +
                     "; log-ratios not drawn where both densities are below " + style::number(kMassFloor) +
-                    " of the largest");
+                    " of the largest, colours saturate at their " + style::number(100 * kRatioQuantile) +
+                    "th percentile of |log-ratio|");
   return f;
 }
 
