@@ -1,5 +1,5 @@
 // gapscope-cli eval --checkpoint DIR [--n N] [--metric validation|table] [--grid G] [--box L] [--steps K]
-//                   [--seed S] [--exact-n M]
+//                   [--seed S] [--exact-n M] [--ode-scheme S --rtol R --atol A] [--sde-sampler em|pc --snr R]
 // Samples ODE and SDE from the same prior draws plus data, prints ONE JSON object on
 // stdout: the three W2 distances (grid metric at top level and under "grid", exact
 // point-cloud W2 under "exact"), the residual statistics and the wall time of each part.
@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/points.h"
+#include "sampler_flags.h"
 #include "core/config.h"
 #include "study/evaluate.h"
 #include "train/train.h"
@@ -20,6 +21,7 @@ namespace {
 struct EvalArgs {
   std::string checkpoint, metric = "validation";
   EvalOptions o;
+  SamplerFlags flags;
   int threads = 2;
   bool quiet = false;
 };
@@ -37,11 +39,13 @@ void run_eval(EvalArgs a, const CLI::App& c) {
     if (a.quiet || f < 1.0) return;
     std::cerr << "eval: " << stage << " done\n";
   };
-  EvalResult r = evaluate(*tr, a.o, false, progress);
+  const Config cfg = a.flags.apply(tr->config());
+  EvalResult r = evaluate(tr->snapshot(), cfg, a.o, false, progress);
   auto j = to_json(r);
   j["checkpoint"] = a.checkpoint;
   j["dataset"] = tr->config().dataset;
   j["lambda"] = tr->config().lambda;
+  j["sampler"] = {{"ode", cfg.ode_method}, {"sde", cfg.sde_sampler}};
   j["seed"] = a.o.seed;
   if (!tr->origin().empty()) j["origin"] = tr->origin();
   std::cout << j.dump(2) << std::endl;
@@ -67,6 +71,7 @@ Registrar reg([](CLI::App& root) {
       ->capture_default_str();
   c->add_option("--residual-points", a->o.residual_points, "collocation points for the residual statistics (0: skip)")
       ->capture_default_str();
+  a->flags.add_to(c);
   c->add_option("--threads", a->threads, "CPU threads for LibTorch")->check(CLI::Range(1, 256));
   c->add_flag("--quiet", a->quiet, "no stage lines on stderr");
   c->callback([a, c] { run_eval(*a, *c); });

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "io/figure.h"
 #include "plot_data.h"
+#include "study/density_figure.h"
 #include "style/palette.h"
 
 namespace gapscope::gui {
@@ -108,6 +109,20 @@ std::string write_table(const std::string& dir, Table what, const ExportInput& i
   write_points_csv(join(dir, "data.csv"), *p.data);
   return "wrote " + join(dir, "{ode,sde,data}.csv") + " (pass with the weights of iteration " +
          std::to_string(p.iteration) + ")";
+}
+
+std::string write_density_files(const std::string& dir, const DensityGrid& g, const std::string& title) {
+  std::filesystem::create_directories(dir);
+  for (const char* ext : {".csv", ".png", ".svg", ".pdf"}) write_density(g, dir + "/density" + ext, title);
+  return "wrote " + dir + "/density.{csv,png,svg,pdf}";
+}
+
+std::string write_sweep_files(const std::string& dir, const std::vector<SweepRow>& rows, const std::string& title) {
+  std::filesystem::create_directories(dir);
+  W2Spec spec;  // the sweep's metric: the paper's validation grid
+  for (const char* ext : {".csv", ".png", ".svg", ".pdf"})
+    write_sweep(rows, dir + "/sweep" + ext, title, w2_metric_label(spec));
+  return "wrote " + dir + "/sweep.{csv,png,svg,pdf}";
 }
 
 void write_w2_csv(const std::string& path, const std::vector<W2Row>& rows) {

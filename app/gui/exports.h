@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sample/density.h"
+#include "study/sweep_steps.h"
 #include "train/train.h"
 #include "worker.h"
 
@@ -31,6 +33,11 @@ struct ExportInput {
 // log; throw std::runtime_error on failure (e.g. "no particles yet").
 std::string write_figure(const std::string& dir, Figure what, const ExportInput& in);
 std::string write_table(const std::string& dir, Table what, const ExportInput& in);
+
+// The studies of the residual panel's tabs: density.csv + density.{png,svg,pdf}, and
+// sweep.csv + sweep.{png,svg,pdf}; `title` heads the figures.
+std::string write_density_files(const std::string& dir, const DensityGrid& g, const std::string& title);
+std::string write_sweep_files(const std::string& dir, const std::vector<SweepRow>& rows, const std::string& title);
 
 // The W2 rows beside a checkpoint (gui_w2.csv), so the plot comes back on load. Reading
 // a missing file gives no rows; files from before the outside_* columns load with NaN there.

@@ -29,6 +29,7 @@ struct JobResult {
   std::shared_ptr<Trainer> adopt;  // non-null: becomes the session's trainer (message says what it is)
   std::vector<W2Row> w2;           // with adopt: the W2 rows that belong to it
   bool adopt_paused = false;       // with adopt: start it paused (an imported network is looked at first)
+  std::function<void()> on_ui;     // non-empty: run by the session on the UI thread (a study's result is kept)
   static JobResult done(std::string message) {
     JobResult r;
     r.message = std::move(message);

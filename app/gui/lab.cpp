@@ -93,10 +93,23 @@ PanelLayout layout(ImVec2 display) {
   return l;
 }
 
-Lab::Lab(Session& session, Renderer& renderer, bool show_final) : s_(session), rr_(renderer) {
+Lab::Lab(Session& session, Renderer& renderer, bool show_final, const std::string& tab)
+    : s_(session), rr_(renderer) {
   if (show_final) {
     ui_.playback.play = false;
     ui_.playback.pos = 1;
+  }
+  ui_.residual_tab = tab == "density" ? 1 : tab == "sweep" ? 2 : 0;
+  ui_.select_tab = ui_.residual_tab != 0;
+  if (ui_.residual_tab == 1) {
+    DensityRequest r;
+    r.t = ui_.density_t, r.grid = ui_.density_grid, r.box = s_.config().box;
+    s_.compute_density(r);
+  } else if (ui_.residual_tab == 2) {
+    SweepOptions o;
+    o.steps = parse_step_list(ui_.sweep_list);
+    o.n = static_cast<std::size_t>(ui_.sweep_n);
+    s_.sweep_steps(o);
   }
 }
 

@@ -42,6 +42,13 @@ struct ViewState {
   Playback playback;
   // residual and plots
   bool show_abs_r = false, w2_log = true, loss_log = true;
+  // the residual panel's tabs: the ODE density and the step-count sweep
+  float density_t = 1e-3f;
+  int density_grid = 64, density_ratio = 0;  // ratio: 0 ODE/model, 1 ODE/data, 2 model/data
+  int sweep_n = 2000;
+  std::string sweep_list = "25,50,100,200,400,800";
+  int residual_tab = 0;        // 0 residual, 1 ODE density, 2 step sweep
+  bool select_tab = false;     // select residual_tab in the next frame (the command line's --tab)
   // exports
   std::string out_dir = "gapscope-out", ckpt_dir = "gapscope-out/checkpoint", import_file;
   int panel_choice = 0;
@@ -67,11 +74,12 @@ struct ViewState {
 
 struct ViewTargets {  // the views' off-screen images
   Target ode, sde, data, xt, xy;
+  Target density[4];  // the ODE density tab: p ODE, p model, p data, a log-ratio
 };
 
 class Lab {
  public:
-  Lab(Session& session, Renderer& renderer, bool show_final);
+  Lab(Session& session, Renderer& renderer, bool show_final, const std::string& tab = "residual");
   // Builds the whole UI for one frame (GL work for the views happens here too).
   void frame(float fb_scale_x, float fb_scale_y);
   // Screenshots asked for by the UI (F12, export buttons), served by the caller after rendering.

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   if (!window.open(opt.width, opt.height, opt.frames > 0, err)) return fail(err, 2);
   Renderer renderer;
   if (!renderer.init(find_shader_dir(argv[0]), err)) return fail(err, 1);
-  Lab lab(session, renderer, opt.show_final);
+  Lab lab(session, renderer, opt.show_final, opt.tab);
   if (opt.view) lab.restore_view(*opt.view);
   if (!opt.strokes.empty()) lab.script_strokes(opt.strokes, opt.draw_dim);
   FrameClock clock(opt.fps);

@@ -60,6 +60,10 @@ void add_options(CLI::App& app, Raw& raw, LabOptions& o) {
   app.add_option("--height", o.height, "window height")->check(CLI::Range(300, 8000));
   app.add_option("--fps", o.fps, "frame-rate cap (software GL is costly: the cap leaves the cores to training)")
       ->check(CLI::Range(5.0, 1000.0));
+  app.add_option("--tab", o.tab,
+                 "the residual panel's tab at start: residual, density (computes the ODE density of the first weights) "
+                 "or sweep (runs the step-count sweep on them)")
+      ->check(CLI::IsMember({"residual", "density", "sweep"}));
   app.add_flag("--show-final", o.show_final, "park the particle playback at t = eps: the newest pass's final clouds");
   app.add_option("--particles", o.session.particles, "particles per sampler (the Sampler panel changes it live)")
       ->check(CLI::Range(10, 50000));

@@ -27,6 +27,7 @@ struct LabOptions {
   // then trained on, as a user's strokes would be (the scripted mode of the tests).
   std::vector<std::vector<std::pair<float, float>>> strokes;
   int draw_dim = 2;
+  std::string tab = "residual";  // the residual panel's tab at start; density|sweep also start that study
 };
 
 // Fills `out`, or returns the exit code when the program is to stop now: 0 after --help,

@@ -31,6 +31,8 @@ SamplerSettings lab_sampler(const Config& c, const SessionOptions& opt) {
   const SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::ODE);
   SamplerSettings s;
   s.scheme = o.scheme;
+  s.rtol = o.rtol, s.atol = o.atol;
+  s.sde_scheme = o.sde_scheme, s.snr = o.snr, s.corrector_steps = o.corrector_steps;
   s.refine = o.refine;
   s.refine_factor = o.refine_factor;
   s.eps = o.eps;
@@ -194,6 +196,7 @@ std::string Session::reset(const Config& edit, const std::string& overrides) {
 // ---------------------------------------------------------------- polling
 void Session::poll() {
   for (auto& r : jobs_.take_results()) {
+    if (r.on_ui) r.on_ui();
     if (r.adopt)
       adopt(std::move(r.adopt), std::move(r.w2), r.message, r.adopt_paused);
     else
@@ -327,6 +330,57 @@ void Session::import_network(const std::string& file) {
     r.message = "imported " + file + ": " + net.summary;
     for (const auto& w : net.warnings) r.message += "; " + w;
     return r;
+  });
+}
+
+// ---------------------------------------------------------------- studies of the current weights
+void Session::compute_density(const DensityRequest& req) {
+  if (!trainer_) return;
+  const SnapshotPtr w = trainer_->snapshot();
+  const Config c = cfg_;
+  const SamplerSettings ss = worker_.sampler();
+  jobs_.post("ODE density", [this, w, c, ss, req] {
+    SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::ODE);
+    // the change of variables needs a fixed-step scheme: the adaptive sampler's density is RK4's
+    o.scheme = ss.scheme == OdeScheme::RK45 ? OdeScheme::RK4 : ss.scheme;
+    o.steps = ss.steps, o.refine = std::min(ss.refine, ss.steps);
+    o.refine_factor = ss.refine_factor;
+    auto g = std::make_shared<const DensityGrid>(density_grid(w, c, o, req));
+    JobResult r = JobResult::done("ODE density at t = " + style::number(req.t) + " from the weights of iteration " +
+                                  std::to_string(w->iteration) + " (" + std::to_string(g->nfe) +
+                                  " network evaluations per node)");
+    r.on_ui = [this, g] { density_ = g; };
+    return r;
+  });
+}
+
+void Session::sweep_steps(const SweepOptions& o) {
+  if (!trainer_) return;
+  const SnapshotPtr w = trainer_->snapshot();
+  const Config c = cfg_;
+  jobs_.post("step-count sweep", [this, w, c, o] {
+    auto rows = std::make_shared<const std::vector<SweepRow>>(gapscope::sweep_steps(w, c, o));
+    JobResult r = JobResult::done("step-count sweep of the weights of iteration " + std::to_string(w->iteration) +
+                                  ": " + std::to_string(rows->size()) + " step counts");
+    const int64_t it = w->iteration;
+    r.on_ui = [this, rows, it] { sweep_ = rows, sweep_iteration_ = it; };
+    return r;
+  });
+}
+
+void Session::export_studies(const std::string& dir) {
+  const auto g = density_;
+  const auto rows = sweep_;
+  const std::string title = cfg_.dataset + ", lambda = " + style::number(lambda());
+  if (!g && !rows) {
+    report("export: no density or sweep computed yet", true);
+    return;
+  }
+  jobs_.post("export studies", [dir, g, rows, title] {
+    std::string msg;
+    if (g) msg = write_density_files(dir, *g, title);
+    if (rows) msg += (msg.empty() ? "" : "; ") + write_sweep_files(dir, *rows, title);
+    return JobResult::done(msg);
   });
 }
 

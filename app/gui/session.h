@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/config.h"
+#include "sample/density.h"
+#include "study/sweep_steps.h"
 #include "exports.h"
 #include "jobs.h"
 #include "session_file.h"
@@ -118,6 +120,16 @@ class Session {
   void export_figure(const std::string& dir, Figure what, ExportInput view = {});
   void export_table(const std::string& dir, Table what, ExportInput view = {});
 
+  // Studies of the current weights (jobs): the ODE's own density beside the model's and
+  // the data's at r.t (the sampler's scheme and steps), and the step-count sweep. The
+  // newest result of each is kept across λ changes and new runs until the next one.
+  void compute_density(const DensityRequest& r);
+  void sweep_steps(const SweepOptions& o);
+  std::shared_ptr<const DensityGrid> density() const { return density_; }
+  std::shared_ptr<const std::vector<SweepRow>> sweep() const { return sweep_; }
+  int64_t sweep_iteration() const { return sweep_iteration_; }
+  void export_studies(const std::string& dir);  // the kept density and sweep (exports.h), a job
+
   void report(const std::string& text, bool error = false);  // log (last 50) and stderr
   const std::deque<Message>& log() const { return log_; }
   const std::string& last_error() const { return last_error_; }
@@ -143,6 +155,9 @@ class Session {
   PointsPtr preview_;
   std::deque<Message> log_;
   std::string last_error_;
+  std::shared_ptr<const DensityGrid> density_;
+  std::shared_ptr<const std::vector<SweepRow>> sweep_;
+  int64_t sweep_iteration_ = -1;
   Worker worker_;
   // Last member, so it is destroyed first: queued jobs finish while the rest is alive.
   Jobs jobs_;

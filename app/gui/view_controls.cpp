@@ -14,7 +14,8 @@ const std::vector<const char*> kDatasets = {"circles2", "blob",      "checker", 
                                             "swissroll", "mixture1d", "mixture", "csv", "file"};
 const std::vector<const char*> kModels = {"potential", "score"};
 const std::vector<const char*> kSdes = {"ou", "vp", "ve"};
-const char* const kSchemes[] = {"euler", "heun", "rk4"};
+const char* const kSchemes[] = {"euler", "heun", "rk4", "rk45 (adaptive)"};
+const char* const kSdeSchemes[] = {"Euler-Maruyama", "predictor-corrector"};
 const char* const kMetrics[] = {"exact", "grid 64x64 (paper)", "sliced"};
 
 void text(const std::string& s) { ImGui::TextUnformatted(s.c_str()); }
@@ -133,8 +134,23 @@ void sampler_settings(Session& s, ViewState& ui) {
   const SamplerSettings old = s.worker().sampler();
   SamplerSettings n = old;
   int scheme = static_cast<int>(n.scheme);
-  ImGui::Combo("ODE method", &scheme, kSchemes, 3);
+  ImGui::Combo("ODE method", &scheme, kSchemes, 4);
   n.scheme = static_cast<OdeScheme>(scheme);
+  if (n.scheme == OdeScheme::RK45) {
+    float rtol = static_cast<float>(n.rtol);
+    ImGui::InputFloat("rtol = atol", &rtol, 0, 0, "%.1e");
+    n.rtol = n.atol = std::clamp(static_cast<double>(rtol), 1e-8, 0.5);
+  }
+  int sde = static_cast<int>(n.sde_scheme);
+  ImGui::Combo("SDE sampler", &sde, kSdeSchemes, 2);
+  n.sde_scheme = static_cast<SdeScheme>(sde);
+  if (n.sde_scheme == SdeScheme::PredictorCorrector) {
+    float snr = static_cast<float>(n.snr);
+    ImGui::InputFloat("corrector snr", &snr, 0, 0, "%.3f");
+    n.snr = std::clamp(static_cast<double>(snr), 1e-4, 10.0);
+    ImGui::InputInt("corrector steps", &n.corrector_steps, 1);
+    n.corrector_steps = std::clamp(n.corrector_steps, 0, 10);
+  }
   ImGui::InputInt("steps N", &n.steps, 0);
   n.steps = std::clamp(n.steps, n.refine + 1, 20000);
   ImGui::InputInt("particles", &n.particles, 0);
@@ -151,7 +167,8 @@ void sampler_settings(Session& s, ViewState& ui) {
   }
   ImGui::SliderFloat("anim. seconds", &ui.playback.seconds, 0.5f, 20.f, "%.1f");
   n.min_pass_seconds = ui.playback.seconds * 0.8;  // a pass ends a little before its replay does
-  if (n.scheme != old.scheme || n.steps != old.steps || n.particles != old.particles ||
+  if (n.scheme != old.scheme || n.rtol != old.rtol || n.sde_scheme != old.sde_scheme || n.snr != old.snr ||
+      n.corrector_steps != old.corrector_steps || n.steps != old.steps || n.particles != old.particles ||
       n.shared_prior != old.shared_prior || n.metric != old.metric || n.w2_max_points != old.w2_max_points ||
       n.min_pass_seconds != old.min_pass_seconds)
     s.worker().set_sampler(n);

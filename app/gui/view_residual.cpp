@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "style/colormap.h"
 #include "style/format.h"
 #include "style/palette.h"
 #include "style/ticks.h"
+#include "plot_widget.h"
 #include "views.h"
 #include "widgets.h"
 
@@ -35,6 +37,7 @@ struct HeatFrame {
   style::Colormap map = style::Colormap::Diverging;
   bool abs_r = false;
   float lo = 0, vmax = 1;  // the colour range
+  const char* bar_label = nullptr;  // null: the residual's (R, |R| or |r|)
   float px(double x) const { return a.x + static_cast<float>((x - f->x0) / (f->x1 - f->x0)) * (b.x - a.x); }
   float py(double y) const { return b.y - static_cast<float>((y - f->y0) / (f->y1 - f->y0)) * (b.y - a.y); }
 };
@@ -100,10 +103,11 @@ void colour_bar(ImDrawList* dl, const HeatFrame& h) {
     dl->AddLine(ImVec2(x1, y), ImVec2(x1 + 3, y), theme::kAxis);
     dl->AddText(ImVec2(x1 + 4, y - fs / 2), theme::kText, style::tick_label(v, ct.step).c_str());
   }
-  dl->AddText(ImVec2(x0, h.a.y - fs * 1.25f), theme::kText, !h.f->potential ? "|r|" : h.abs_r ? "|R|" : "R");
+  dl->AddText(ImVec2(x0, h.a.y - fs * 1.25f), theme::kText,
+              h.bar_label ? h.bar_label : !h.f->potential ? "|r|" : h.abs_r ? "|R|" : "R");
 }
 
-void hover_readout(const char* id, const HeatFrame& h, const ResidualGrid& g) {
+void hover_readout(const char* id, const HeatFrame& h, const ResidualGrid& g, const char* value_label) {
   const ResidualField& f = *h.f;
   ImGui::SetCursorScreenPos(h.a);
   ImGui::InvisibleButton(id, ImVec2(h.b.x - h.a.x, h.b.y - h.a.y));
@@ -113,6 +117,11 @@ void hover_readout(const char* id, const HeatFrame& h, const ResidualGrid& g) {
   const double y = f.y0 + (h.b.y - m.y) / (h.b.y - h.a.y) * (f.y1 - f.y0);
   const int i = std::clamp(static_cast<int>(std::lround((x - f.x0) / (f.x1 - f.x0) * (f.nx - 1))), 0, f.nx - 1);
   const int j = std::clamp(static_cast<int>(std::lround((y - f.y0) / (f.y1 - f.y0) * (f.ny - 1))), 0, f.ny - 1);
+  if (value_label) {
+    ImGui::SetTooltip("%s = %s, %s = %s\n%s = %s", f.x_label.c_str(), style::number(x, 3).c_str(), f.y_label.c_str(),
+                      style::number(y, 3).c_str(), value_label, style::number(g.at(i, j), 5).c_str());
+    return;
+  }
   ImGui::SetTooltip("%s = %s, %s = %s\nR = %s\n(colour range ±%s: 99th percentile of |R|)\n%s", f.x_label.c_str(),
                     style::number(x, 3).c_str(), f.y_label.c_str(), style::number(y, 3).c_str(),
                     style::number(g.at(i, j), 5).c_str(), style::number(h.vmax, 3).c_str(), kTipR);
@@ -135,6 +144,10 @@ struct HeatmapArgs {
   Target& target;
   const Pass* traj = nullptr;  // d = 1: trajectories up to `frame`
   std::size_t frame = 0;
+  // Another quantity than R (the density tab): its name, and a sequential map from 0 to
+  // the largest value (magnitudes) or a diverging one (signed); NaN cells are grey.
+  const char* value_label = nullptr;
+  bool sequential = false;
 };
 
 void heatmap(const HeatmapArgs& h, ImVec2 p0, ImVec2 size, Renderer& rr, ViewState& ui) {
@@ -147,10 +160,14 @@ void heatmap(const HeatmapArgs& h, ImVec2 p0, ImVec2 size, Renderer& rr, ViewSta
   const ResidualGrid& g = h.grid;
   if (!g.ok()) return empty_heatmap(dl, g, a, b);
   HeatFrame f{a, b, &g.field};
-  f.abs_r = ui.show_abs_r || !g.field.potential;
+  f.abs_r = h.value_label ? h.sequential : ui.show_abs_r || !g.field.potential;
   f.map = f.abs_r ? style::Colormap::Sequential : style::Colormap::Diverging;
   f.vmax = robust_absmax(g.field.values);
+  if (h.value_label && h.sequential)
+    for (float v : g.field.values)
+      if (std::isfinite(v)) f.vmax = std::max(f.vmax, v);
   f.lo = f.abs_r ? 0.f : -f.vmax;
+  f.bar_label = h.value_label;
   h.target.resize(static_cast<int>((b.x - a.x) * ui.fb_x), static_cast<int>((b.y - a.y) * ui.fb_y));
   const uint64_t key = content_key({g.serial, bits(f.vmax), f.abs_r ? 1u : 0u});
   if (key != h.target.content) {
@@ -163,7 +180,7 @@ void heatmap(const HeatmapArgs& h, ImVec2 p0, ImVec2 size, Renderer& rr, ViewSta
   dl->AddRect(a, b, theme::kAxis);
   heat_axes(dl, f, p0);
   colour_bar(dl, f);
-  hover_readout(h.id, f, g);
+  hover_readout(h.id, f, g, h.value_label);
 }
 
 // |R|, and for d = 2 the x2 of the (x1, t) slice and the t of the (x1, x2) field.
@@ -195,10 +212,7 @@ void slice_controls(Session& s, ViewState& ui, int d, const ResidualFields* f) {
   }
 }
 
-}  // namespace
-
-void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, const PanelRect& r) {
-  begin_panel("Fokker-Planck residual R(x,t)", "residual", ui, r, kFixedView);
+void residual_tab(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t) {
   const FieldsPtr f = s.worker().fields();
   const Pass* shown = ui.playback.shown().get();
   const int d = shown ? shown->d : s.config().dim();
@@ -219,6 +233,178 @@ void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, con
     heatmap({"xt", "R over (x, t) with ODE (white) and SDE (dark) trajectories", xt, t.xt, frames ? shown : nullptr,
              frames ? ui.playback.frame_of(*shown) : 0},
             p0, avail, rr, ui);
+  }
+}
+
+// The density grid's four maps as the heatmap's fields, made once per result.
+struct DensityMaps {
+  std::shared_ptr<const DensityGrid> src;
+  int ratio = -1;
+  ResidualGrid map[4];
+  std::string ratio_name;
+};
+
+const char* const kRatioNames[] = {"log p_ode / p_model", "log p_ode / p_data", "log p_model / p_data"};
+
+void build_maps(DensityMaps& m, const std::shared_ptr<const DensityGrid>& g, int ratio) {
+  static uint64_t serial = 1u << 30;  // apart from the residual fields' serials
+  m.src = g, m.ratio = ratio;
+  const std::vector<double>* cols[3] = {&g->log_p_ode, &g->log_p_model, &g->log_p_data};
+  const int pairs[3][2] = {{0, 1}, {0, 2}, {1, 2}};
+  double pmax = 0;
+  for (auto* c : cols)
+    for (double v : *c) pmax = std::max(pmax, std::exp(v));
+  for (int k = 0; k < 4; ++k) {
+    ResidualGrid& r = m.map[k];
+    r = ResidualGrid{};
+    r.field.nx = g->nx, r.field.ny = g->ny;
+    r.field.x0 = r.field.y0 = -g->box, r.field.x1 = r.field.y1 = g->box;
+    r.field.x_label = "x1", r.field.y_label = "x2";
+    r.serial = ++serial;
+    const std::size_t n = g->log_p_ode.size();
+    if (k < 3) {
+      if (cols[k]->empty()) {
+        r.error = k == 1 ? g->model_note : "the data's density is not known";
+        continue;
+      }
+      for (double v : *cols[k]) r.field.values.push_back(static_cast<float>(std::exp(v)));
+    } else {
+      const auto &a = *cols[pairs[ratio][0]], &b = *cols[pairs[ratio][1]];
+      if (a.empty() || b.empty()) {
+        r.error = "not known for this model or data set";
+        continue;
+      }
+      for (std::size_t i = 0; i < n; ++i)  // the figure's rule: not drawn where neither has mass
+        r.field.values.push_back(std::max(std::exp(a[i]), std::exp(b[i])) >= 1e-3 * pmax
+                                     ? static_cast<float>(a[i] - b[i])
+                                     : NAN);
+    }
+  }
+}
+
+void density_tab(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t) {
+  const Config& cfg = s.config();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  ImGui::SliderFloat("t", &ui.density_t, static_cast<float>(std::max(cfg.sample_eps, 1e-5)),
+                     static_cast<float>(cfg.T * 0.99), "%.4f", ImGuiSliderFlags_Logarithmic);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+  ImGui::InputInt("grid", &ui.density_grid, 16);
+  ui.density_grid = std::clamp(ui.density_grid, 8, 256);
+  ImGui::SameLine();
+  if (ImGui::Button("Compute from the current weights")) {
+    DensityRequest r;
+    r.t = ui.density_t, r.grid = ui.density_grid, r.box = cfg.box;
+    s.compute_density(r);
+  }
+  help_marker(
+      "The probability-flow ODE's own density, exactly: every grid node is integrated from t to T on the sampler's "
+      "grid with d log p/dt = -div v (div s is the network's Laplacian), so log p = log prior(x(T)) + integral of "
+      "div v. Beside it the model's exp(u) normalised over the box, the data's p_t (closed form for mixtures, "
+      "a KDE otherwise) and a log-ratio (grey: neither density has mass there).");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 11);
+  ImGui::Combo("ratio", &ui.density_ratio, kRatioNames, 3);
+  ImGui::SameLine();
+  if (ImGui::Button("Export##density")) s.export_studies(ui.out_dir);
+  const auto g = s.density();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+  if (!g) {
+    ImGui::TextDisabled("no density yet: Compute runs it as a job on the weights of this moment");
+    return;
+  }
+  if (g->d != 2) {
+    ImGui::TextDisabled("d = 1: the CLI's density command draws the curves");
+    return;
+  }
+  static DensityMaps maps;
+  if (maps.src != g || maps.ratio != ui.density_ratio) build_maps(maps, g, ui.density_ratio);
+  const float w = avail.x / 4;
+  const char* caps[4] = {"p ODE (change of variables)", "model exp(u), normalised", nullptr, kRatioNames[ui.density_ratio]};
+  const std::string data_cap = g->data_label.rfind("KDE", 0) == 0 ? "data p_t (KDE)" : "data p_t (exact)";
+  caps[2] = data_cap.c_str();
+  for (int k = 0; k < 4; ++k) {
+    char id[16];
+    std::snprintf(id, sizeof id, "density%d", k);
+    HeatmapArgs a{id, caps[k], maps.map[k], t.density[k]};
+    a.value_label = k < 3 ? "density" : "log-ratio";
+    a.sequential = k < 3;
+    heatmap(a, ImVec2(p0.x + k * w, p0.y), ImVec2(w - 4, avail.y), rr, ui);
+  }
+}
+
+void sweep_tab(Session& s, ViewState& ui) {
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+  ImGui::InputInt("n", &ui.sweep_n, 1000);
+  ui.sweep_n = std::clamp(ui.sweep_n, 100, 200000);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%s", ui.sweep_list.c_str());
+  if (ImGui::InputText("steps N", buf, sizeof buf)) ui.sweep_list = buf;
+  ImGui::SameLine();
+  if (ImGui::Button("Sweep the current weights")) {
+    try {
+      SweepOptions o;
+      o.steps = parse_step_list(ui.sweep_list);
+      o.n = static_cast<std::size_t>(ui.sweep_n);
+      o.method = ode_scheme_name(s.worker().sampler().scheme);
+      s.sweep_steps(o);
+    } catch (const std::exception& e) {
+      s.report(e.what(), true);
+    }
+  }
+  help_marker(
+      "ODE and SDE from the same prior draws at each step count N (the sampler's ODE scheme, the paper's grid W2 "
+      "on [-4,4]^2). The slope as N grows is the integrator's error; the plateau is the model's own gap.");
+  ImGui::SameLine();
+  if (ImGui::Button("Export##sweep")) s.export_studies(ui.out_dir);
+  const auto rows = s.sweep();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos(), avail = ImGui::GetContentRegionAvail();
+  std::vector<Series> series;
+  if (rows) {
+    namespace pal = style::palette;
+    const std::pair<const char*, double W2Triple::*> m[3] = {
+        {"W2(ODE, SDE)", &W2Triple::ode_sde}, {"W2(ODE, data)", &W2Triple::ode_data}, {"W2(SDE, data)", &W2Triple::sde_data}};
+    const style::Color col[3] = {pal::kGap, pal::kOde, pal::kSde};
+    for (int k = 0; k < 3; ++k) {
+      Series se;
+      se.label = m[k].first, se.color = col[k], se.markers = true;
+      for (const auto& r : *rows) se.x.push_back(std::log10(r.steps)), se.y.push_back(r.w2.*(m[k].second));
+      series.push_back(std::move(se));
+    }
+  }
+  PlotSpec spec;
+  spec.x_label = "log10 N";
+  spec.y_label = rows ? "W2 (weights of iteration " + std::to_string(s.sweep_iteration()) + ")" : "W2";
+  spec.log_y = true;
+  spec.empty_text = "no sweep yet: it runs as a job on the weights of this moment";
+  ui.record_panel("residual_sweep", p0, avail);
+  plot("sweep", p0, avail, series, spec);
+}
+
+}  // namespace
+
+void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, const PanelRect& r) {
+  begin_panel("Fokker-Planck residual R(x,t)", "residual", ui, r, kFixedView);
+  if (ImGui::BeginTabBar("residual_tabs")) {
+    auto flags = [&](int k) {
+      return ui.select_tab && ui.residual_tab == k ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+    };
+    if (ImGui::BeginTabItem("Residual R", nullptr, flags(0))) {
+      residual_tab(s, ui, rr, t);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("ODE density", nullptr, flags(1))) {
+      density_tab(s, ui, rr, t);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Step sweep", nullptr, flags(2))) {
+      sweep_tab(s, ui);
+      ImGui::EndTabItem();
+    }
+    ui.select_tab = false;
+    ImGui::EndTabBar();
   }
   ImGui::End();
 }

@@ -28,6 +28,8 @@ SamplerOptions sampler_options(const SamplerSettings& ss, uint64_t seed) {
   o.refine_factor = ss.refine_factor;
   o.eps = ss.eps;
   o.seed = seed;
+  o.rtol = ss.rtol, o.atol = ss.atol;
+  o.sde_scheme = ss.sde_scheme, o.snr = ss.snr, o.corrector_steps = ss.corrector_steps;
   return o;
 }
 

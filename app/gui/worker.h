@@ -57,7 +57,11 @@ struct W2Row {
 constexpr double kMetricBox = 4.0;  // the paper's grid metric: 64 x 64 nodes on [-4, 4]^2
 
 struct SamplerSettings {
-  OdeScheme scheme = OdeScheme::Euler;
+  OdeScheme scheme = OdeScheme::Euler;  // rk45: one adaptive solve, the pass shows its first and last frame
+  double rtol = 1e-3, atol = 1e-3;
+  SdeScheme sde_scheme = SdeScheme::EulerMaruyama;
+  double snr = 0.16;
+  int corrector_steps = 1;
   int steps = 400, refine = 10, refine_factor = 10;
   double eps = 1e-4;
   int particles = 2000;

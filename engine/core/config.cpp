@@ -92,6 +92,11 @@ const std::map<std::string, Field>& fields() {
       {"sample_refine_factor", field(&Config::sample_refine_factor)},
       {"sample_eps", field(&Config::sample_eps)},
       {"ode_method", field(&Config::ode_method)},
+      {"ode_rtol", field(&Config::ode_rtol)},
+      {"ode_atol", field(&Config::ode_atol)},
+      {"sde_sampler", field(&Config::sde_sampler)},
+      {"pc_snr", field(&Config::pc_snr)},
+      {"pc_corrector_steps", field(&Config::pc_corrector_steps)},
   };
   return f;
 }
@@ -214,7 +219,12 @@ void Config::validate() const {
     bad("sample_refine", str(sample_refine), "0 <= sample_refine <= sample_steps");
   if (sample_refine_factor < 1) bad("sample_refine_factor", str(sample_refine_factor), "an integer >= 1");
   if (!(sample_eps > 0 && sample_eps < T)) bad("sample_eps", str(sample_eps), "0 < sample_eps < T");
-  one_of("ode_method", ode_method, {"euler", "heun", "rk4"});
+  one_of("ode_method", ode_method, {"euler", "heun", "rk4", "rk45"});
+  if (!(ode_rtol > 0 && ode_rtol < 1)) bad("ode_rtol", str(ode_rtol), "0 < ode_rtol < 1");
+  if (!(ode_atol > 0)) bad("ode_atol", str(ode_atol), "a number > 0");
+  one_of("sde_sampler", sde_sampler, {"em", "pc"});
+  if (!(pc_snr > 0)) bad("pc_snr", str(pc_snr), "a number > 0");
+  if (pc_corrector_steps < 0) bad("pc_corrector_steps", str(pc_corrector_steps), "an integer >= 0");
 }
 
 std::vector<Config::LrStage> Config::lr_stages() const {

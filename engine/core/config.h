@@ -72,7 +72,11 @@ struct Config {
   int sample_refine = 10;     // last sample_refine steps are split into sample_refine_factor each
   int sample_refine_factor = 10;
   double sample_eps = 1e-4;
-  std::string ode_method = "euler";  // euler|heun|rk4
+  std::string ode_method = "euler";  // euler|heun|rk4|rk45 (rk45: adaptive Dormand-Prince)
+  double ode_rtol = 1e-3, ode_atol = 1e-3;  // rk45's tolerances
+  std::string sde_sampler = "em";    // em (Euler-Maruyama) | pc (predictor-corrector, Langevin corrector)
+  double pc_snr = 0.16;              // pc: the corrector's signal-to-noise ratio (score_sde's default)
+  int pc_corrector_steps = 1;        // pc: Langevin steps per noise level
 
   int dim() const;  // dimension of the data (1 for mixture1d / 1-column CSV ...)
   // The learning-rate stages of lr_schedule over [0, iterations); the last stage extends

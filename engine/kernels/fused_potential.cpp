@@ -279,6 +279,27 @@ void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, co
   });
 }
 
+void potential_value_jet(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* u, float* grad,
+                         float* lap) {
+  const Net net(w);
+  const int d = net.d;
+  const Plan p = jet::make_plan(false, true, jet::Second::Laplacian, d);  // u, u_x1..u_xd, lap u
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    forward(net, p, ws, m, t + r0, x + r0 * d);
+    const float* Y = ws.Y.data();
+    for (int64_t r = 0; r < m; ++r) {
+      const float* xr = x + (r0 + r) * d;
+      float x2 = 0;
+      for (int i = 0; i < d; ++i) {
+        x2 += xr[i] * xr[i];
+        if (grad) grad[(r0 + r) * d + i] = Y[(1 + i) * m + r] - net.iv * xr[i];
+      }
+      if (u) u[r0 + r] = Y[r] - 0.5f * net.iv * x2;
+      if (lap) lap[r0 + r] = Y[(1 + d) * m + r] - d * net.iv;
+    }
+  });
+}
+
 LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
                               const LossWeights& weights, std::vector<std::vector<float>>& grad) {
   if (!fused_potential_supported(w.spec)) throw std::invalid_argument("fused: not a potential network");

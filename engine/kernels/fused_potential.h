@@ -33,6 +33,12 @@ void potential_score(const PotentialWeights& w, int64_t n, const float* t, const
 void potential_residual(const PotentialWeights& w, const Sde& sde, int64_t n, const float* t, const float* x,
                         float* out);
 
+// u, grad_x u and the Laplacian of u at n points (u: n, grad: n x d, lap: n; any may be
+// null), no gradient: the probability-flow ODE's change of variables (sample/density.h)
+// and the model's own density exp(u).
+void potential_value_jet(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* u, float* grad,
+                         float* lap);
+
 // Denoising score matching batch: x_t = m(t) x0 + sigma(t) z.
 struct DsmBatch {
   int64_t n = 0;

@@ -3,6 +3,7 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "kernels/fused_potential.h"
@@ -59,6 +60,44 @@ void ScoreFunction::residual(const Sde& sde, int64_t n, const float* t, const fl
     if (!w_->spec.potential) r = r.pow(2).sum(1).sqrt();
     r = r.reshape({m}).to(torch::kFloat).contiguous();
     std::copy(r.data_ptr<float>(), r.data_ptr<float>() + m, out + i);
+  }
+}
+
+}  // namespace gapscope
+
+namespace gapscope {
+
+void ScoreFunction::density_terms(int64_t n, const float* t, const float* x, float* u, float* score,
+                                  float* div) const {
+  if (n <= 0) return;
+  if (fused_) {
+    potential_value_jet(PotentialWeights::of(*w_), n, t, x, u, score, div);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  const int64_t d = w_->spec.d;
+  auto tt = torch::from_blob(const_cast<float*>(t), {n, 1}, torch::kFloat);
+  auto xt = torch::from_blob(const_cast<float*>(x), {n, d}, torch::kFloat);
+  auto put = [](const torch::Tensor& v, float* out, int64_t at) {
+    if (!out) return;
+    auto c = v.to(torch::kFloat).contiguous();
+    std::copy(c.data_ptr<float>(), c.data_ptr<float>() + c.numel(), out + at);
+  };
+  const int64_t chunk = 8192;  // bounds the jet's memory on big grids
+  for (int64_t i = 0; i < n; i += chunk) {
+    const int64_t m = std::min(chunk, n - i);
+    auto ti = tt.narrow(0, i, m), xi = xt.narrow(0, i, m);
+    if (w_->spec.potential) {
+      const LogDensityJet j = potential_jet(torch_->net, ti, xi);
+      put(j.u.reshape({m}), u, i);
+      put(j.grad, score, i * d);
+      put(j.lap.reshape({m}), div, i);
+    } else {
+      const ScoreJet j = score_jet(torch_->net, ti, xi);
+      if (u) std::fill(u + i, u + i + m, NAN);
+      put(j.s, score, i * d);
+      put(j.jac.diagonal(0, 1, 2).sum(1), div, i);
+    }
   }
 }
 

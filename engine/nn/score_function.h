@@ -29,6 +29,10 @@ class ScoreFunction {
   // out (n) = the Fokker–Planck residual R(x, t) of a potential network (signed), or |r|
   // of a score network (r is a vector there). Work is chunked, so big grids stay bounded.
   void residual(const Sde& sde, int64_t n, const float* t, const float* x, float* out) const;
+  // What the ODE's change of variables needs (sample/density.h), exact from the jets:
+  // u (n) the potential (NaN for a score network, which has none), score (n x d) and
+  // div (n) = div_x s_theta (the Laplacian of u for a potential network). Any may be null.
+  void density_terms(int64_t n, const float* t, const float* x, float* u, float* score, float* div) const;
 
  private:
   struct Torch;  // the LibTorch network, built only when the fused path cannot run

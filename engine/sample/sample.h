@@ -1,9 +1,13 @@
 #pragma once
-// owns: the samplers (reverse SDE, probability-flow ODE) and what consumes a snapshot on a grid — residual fields and statistics.
+// owns: the samplers (reverse SDE, probability-flow ODE) and what consumes a snapshot on a grid — residual fields and statistics, the ODE-induced density.
 // must not include: transport/, train/, io/, study/, style/, <torch/, <imgui, <GL, <cairo
 //
-// Reverse-time samplers (math.md §1, §5): Euler-Maruyama for the reverse SDE and
-// Euler / Heun / RK4 for the probability-flow ODE, on the paper's step schedule.
+// Reverse-time samplers (math.md §1, §5): Euler-Maruyama for the reverse SDE, or score_sde's
+// predictor-corrector (that predictor, then Langevin corrector steps at each noise level);
+// Euler / Heun / RK4 for the probability-flow ODE on the paper's step schedule, or the
+// adaptive embedded Dormand-Prince RK45 with rtol/atol, which picks its own steps from T
+// to eps (the schedule's N and refinement do not apply to it). Every run counts its
+// network evaluations per particle.
 // The score is a plain callback on point clouds, so the same integrators run a
 // network snapshot, a closed-form score in the tests, or anything else.
 #include <cstdint>
@@ -20,8 +24,13 @@ namespace gapscope {
 struct Config;
 
 enum class SamplerKind { SDE, ODE };
-enum class OdeScheme { Euler, Heun, RK4 };
-OdeScheme parse_ode_scheme(const std::string& name);  // euler|heun|rk4
+enum class OdeScheme { Euler, Heun, RK4, RK45 };
+OdeScheme parse_ode_scheme(const std::string& name);  // euler|heun|rk4|rk45
+const char* ode_scheme_name(OdeScheme s);              // its inverse
+
+enum class SdeScheme { EulerMaruyama, PredictorCorrector };
+SdeScheme parse_sde_scheme(const std::string& name);  // em|pc
+const char* sde_scheme_name(SdeScheme s);
 
 struct SamplerOptions {
   SamplerKind kind = SamplerKind::ODE;
@@ -31,11 +40,24 @@ struct SamplerOptions {
   int refine_factor = 10;  // ... are replaced by refine*refine_factor steps of 1/refine_factor the size
   double eps = 1e-4;       // integrate from T down to eps
   uint64_t seed = 0;       // SDE noise
+  double rtol = 1e-3, atol = 1e-3;  // RK45: per-step error tolerance, RMS over the cloud
+  SdeScheme sde_scheme = SdeScheme::EulerMaruyama;
+  // PC: Langevin steps x += e s + sqrt(2e) z before each predictor step, with score_sde's
+  // step e = 2 (snr |z| / |s|)^2 (norms averaged over the cloud; alpha = 1). None before
+  // the final, noise-free step.
+  double snr = 0.16;
+  int corrector_steps = 1;
 
   static SamplerOptions from_config(const Config& c, SamplerKind kind);
 };
 
-// t_0 = T > t_1 > ... > t_K = eps (K = steps - refine + refine * refine_factor).
+// Network evaluations per particle of a whole run with a fixed schedule: K steps times the
+// scheme's stages (Euler and Euler-Maruyama 1, Heun 2, RK4 4; PC 1 + corrector steps
+// except on the last step). RK45's count is known only after the run (Integrator::nfe).
+int ode_stages(OdeScheme s);
+std::size_t network_evaluations(const Sde& sde, const SamplerOptions& o);
+
+// t_0 = T > t_1 > ... > t_K = eps (K = steps - refine + refine * refine_factor); RK45: {T, eps}.
 std::vector<double> time_grid(const Sde& sde, const SamplerOptions& o);
 
 // score(t, x, out): out (same shape as x) = s(x, t).
@@ -54,19 +76,26 @@ class Integrator {
   std::size_t step_index() const { return k_; }
   std::size_t num_steps() const { return grid_.size() - 1; }
   const Points& points() const { return x_; }
+  std::size_t nfe() const { return nfe_; }  // network evaluations per particle so far
   void step();
   void run() { while (!done()) step(); }
 
  private:
   void velocity(double t, const Points& x, double score_scale, Points& out);
+  void rk45(double t_end);
+  void langevin(double t);
   Sde sde_;
   ScoreFn score_;
   SamplerOptions o_;
   std::vector<double> grid_;
-  std::size_t k_ = 0;
+  std::size_t k_ = 0, nfe_ = 0;
+  double h_ = 0;  // RK45: the step size it carries on
   Points x_, s_, k1_, k2_, k3_, k4_, tmp_;
+  std::vector<Points> dp_;  // RK45: its seven stages
 };
 
-Points sample(const Sde& sde, const ScoreFn& score, const SamplerOptions& o, const Points& start);
+// nfe (may be null): the run's network evaluations per particle.
+Points sample(const Sde& sde, const ScoreFn& score, const SamplerOptions& o, const Points& start,
+              std::size_t* nfe = nullptr);
 
 }  // namespace gapscope

@@ -21,7 +21,8 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 // Runs the sampler on the prior in chunks; the SDE noise of chunk k is seeded apart.
 Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, const Points& prior,
-                      std::size_t chunk, const std::function<void(double)>& progress) {
+                      std::size_t chunk, const std::function<void(double)>& progress, std::size_t& nfe) {
+  nfe = 0;
   const std::size_t n = prior.n(), d = static_cast<std::size_t>(prior.d);
   chunk = std::max<std::size_t>(chunk, 1);
   Points out(prior.d, n);
@@ -32,7 +33,9 @@ Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, co
     std::copy(prior.v.begin() + static_cast<std::ptrdiff_t>(s * d),
               prior.v.begin() + static_cast<std::ptrdiff_t>((s + m) * d), start.v.begin());
     o.seed = base + 7919 * k;
-    Points x = sample(sde, score, o, start);
+    std::size_t used = 0;
+    Points x = sample(sde, score, o, start, &used);
+    nfe = std::max(nfe, used);
     std::copy(x.v.begin(), x.v.end(), out.v.begin() + static_cast<std::ptrdiff_t>(s * d));
     if (progress) progress(static_cast<double>(s + m) / n);
   }
@@ -40,6 +43,17 @@ Points sample_chunked(const Sde& sde, const ScoreFn& score, SamplerOptions o, co
 }
 
 }  // namespace
+
+SamplerOptions eval_sampler(const Config& c, const EvalOptions& o, SamplerKind kind) {
+  SamplerOptions so = SamplerOptions::from_config(c, kind);
+  if (o.refine >= 0) so.refine = o.refine;
+  if (o.steps > 0) {
+    so.steps = o.steps;
+    if (so.refine > so.steps) so.refine = 0;
+  }
+  so.seed = o.seed + 1;
+  return so;
+}
 
 EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOptions& o, EvalTimes* times,
                          const EvalProgressFn& progress) {
@@ -51,17 +65,14 @@ EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOption
   const ScoreFn score = network_score(w);
   EvalClouds cl;
   for (SamplerKind kind : {SamplerKind::ODE, SamplerKind::SDE}) {
-    SamplerOptions so = SamplerOptions::from_config(c, kind);
-    if (o.steps > 0) {
-      so.steps = o.steps;
-      if (so.refine > so.steps) so.refine = 0;
-    }
-    so.seed = o.seed + 1;
+    const SamplerOptions so = eval_sampler(c, o, kind);
     const char* stage = kind == SamplerKind::ODE ? "ode" : "sde";
     const auto t0 = Clock::now();
+    std::size_t nfe = 0;
     Points x = sample_chunked(sde, score, so, prior, o.chunk, [&](double f) {
       if (progress) progress(stage, f);
-    });
+    }, nfe);
+    (kind == SamplerKind::ODE ? cl.nfe_ode : cl.nfe_sde) = nfe;
     if (kind == SamplerKind::ODE) {
       cl.ode = std::move(x);
       if (times) times->sample_ode = since(t0);
@@ -95,6 +106,7 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
   r.grid_box = o.box;
   r.grid_clamp = o.clamp;
   EvalClouds cl = sample_clouds(w, c, o, &r.seconds, progress);
+  r.nfe_ode = cl.nfe_ode, r.nfe_sde = cl.nfe_sde;
   r.d = cl.ode.d;
 
   auto t0 = Clock::now();
@@ -145,6 +157,7 @@ nlohmann::json to_json(const EvalResult& r) {
   j["d"] = r.d;
   j["n"] = r.n;
   j["steps"] = r.steps;
+  j["nfe"] = {{"ode", r.nfe_ode}, {"sde", r.nfe_sde}};
   j["w2_ode_sde"] = v(r.grid.ode_sde);
   j["w2_ode_data"] = v(r.grid.ode_data);
   j["w2_sde_data"] = v(r.grid.sde_data);

@@ -15,6 +15,7 @@
 
 #include "core/points.h"
 #include "core/snapshot.h"
+#include "sample/sample.h"
 #include "transport/w2_triple.h"
 
 namespace gapscope {
@@ -28,6 +29,7 @@ struct EvalOptions {
   double box = 4.0;             // ... spanning [-box, box]^d (the paper's validation: 64, 4)
   bool clamp = false;           // true: far samples on border nodes, none dropped (the table: 64, 3.5)
   int steps = -1;               // sampler steps N; < 1: the config's sample_steps
+  int refine = -1;              // steps refined at the end; < 0: the config's sample_refine (0: uniform steps)
   uint64_t seed = 0;            // prior draws (shared by ODE and SDE); SDE noise and data derive from it
   std::size_t exact_n = 2000;   // exact W2 on the first exact_n points of each cloud (0: skip; d = 1: all n)
   int residual_points = 4096;   // collocation points for the residual statistics (0: skip)
@@ -36,6 +38,7 @@ struct EvalOptions {
 
 struct EvalClouds {
   Points ode, sde, data;
+  std::size_t nfe_ode = 0, nfe_sde = 0;  // network evaluations per particle (the most of any chunk)
 };
 
 // Escapes as a measurement of their own: the share of each cloud outside the grid metric's
@@ -55,6 +58,7 @@ struct EvalResult {
   int d = 2;
   std::size_t n = 0, grid_used = 0, exact_n = 0;
   int steps = 0;
+  std::size_t nfe_ode = 0, nfe_sde = 0;  // network evaluations per particle of each sampler
   int grid_nodes = 0;
   double grid_box = 0;
   bool grid_clamp = false;  // the table metric (nothing dropped) rather than the validation one
@@ -77,6 +81,10 @@ using EvalProgressFn = std::function<void(const std::string& stage, double fract
 // chunk k is seeded with seed + 1 + 7919 k). times may be null.
 EvalClouds sample_clouds(const SnapshotPtr& w, const Config& c, const EvalOptions& o, EvalTimes* times = nullptr,
                          const EvalProgressFn& progress = {});
+
+// The sampler evaluate() runs for `kind`: the config's, with o.steps (refinement dropped
+// when it would exceed the steps) and the SDE noise seeded by o.seed + 1.
+SamplerOptions eval_sampler(const Config& c, const EvalOptions& o, SamplerKind kind);
 
 EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o, bool keep_clouds = false,
                     const EvalProgressFn& progress = {});

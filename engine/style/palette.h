@@ -25,6 +25,7 @@ namespace palette {
 constexpr Color kOde{60, 150, 220};     // probability-flow ODE samples and curves
 constexpr Color kSde{230, 60, 55};      // reverse-time SDE samples and curves
 constexpr Color kData{140, 140, 140};   // training data
+constexpr Color kModel{90, 180, 90};    // the model's own density exp(u_theta)
 constexpr Color kGap{200, 70, 190};     // W2(ODE, SDE): the gap itself
 constexpr Color kDsm{80, 170, 235};     // the DSM loss
 constexpr Color kResidual{245, 120, 80};  // the Fokker–Planck residual term

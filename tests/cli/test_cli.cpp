@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 using gapscope::testing::run_cli;
+using gapscope::testing::slurp;
 
 namespace {
 int lines(const std::string& s) {
@@ -301,4 +302,34 @@ TEST(Cli, TrainsOnANpyDataFile) {
   r = run_cli("train --set dataset=file --iterations 3 --out " + (dir / "ck3").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("key 'data_file'"), std::string::npos) << r.output;
+}
+
+TEST(Cli, DensityAndSweepStepsWriteTheirTablesAndFigures) {
+  auto dir = gapscope::testing::temp_dir("cli-density");
+  const std::string ck = (dir / "ck").string();
+  ASSERT_EQ(run_cli("train --set hidden=16 --set batch_dsm=64 --set T=1 --set dataset=blob --iterations 2 --out " + ck)
+                .status,
+            0);
+  const std::string csv = (dir / "d.csv").string(), png = (dir / "d.png").string();
+  auto r = run_cli("density --checkpoint " + ck + " --t 0.2 --grid 8 --steps 10 --out " + csv + " --out " + png);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string d = slurp(csv);
+  EXPECT_EQ(d.substr(0, d.find('\n')), "x,y,log_p_ode,log_p_model,log_p_data");
+  EXPECT_EQ(std::count(d.begin(), d.end(), '\n'), 65);
+  EXPECT_EQ(slurp(png).substr(1, 3), "PNG");
+  r = run_cli("density --checkpoint " + ck + " --t 5 --out " + csv);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--t must lie in (0, T)"), std::string::npos) << r.output;
+
+  const std::string s = (dir / "s.csv").string();
+  r = run_cli("sweep-steps --checkpoint " + ck + " --steps 2,4 --n 200 --method rk4 --out " + s + " --figure " +
+              (dir / "s.pdf").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string t = slurp(s);
+  EXPECT_EQ(t.substr(0, t.find('\n')), "steps,w2_ode_sde,w2_ode_data,w2_sde_data,inside_ode,inside_sde,nfe_ode,nfe_sde");
+  EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 3);
+  EXPECT_EQ(slurp(dir / "s.pdf").substr(0, 4), "%PDF");
+  r = run_cli("sweep-steps --checkpoint " + ck + " --steps 2,x --out " + s);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--steps '2,x'"), std::string::npos) << r.output;
 }

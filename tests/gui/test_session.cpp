@@ -362,3 +362,33 @@ TEST(SessionOptions, BadArgumentsStopWithOneLine) {
   }
   fs::remove_all(dir);
 }
+
+// The residual panel's studies run as jobs on the weights of the moment, are kept across
+// a reset (a new run), and export their tables and figures.
+TEST(Session, DensityAndSweepStudiesAreKeptAndExported) {
+  Session s(tiny());
+  ASSERT_TRUE(s.ready());
+  EXPECT_EQ(s.density(), nullptr);
+  DensityRequest r;
+  r.grid = 8;
+  r.t = 0.5;
+  r.kde_n = 500;
+  s.compute_density(r);
+  SweepOptions o;
+  o.steps = {2, 4};
+  o.n = 100;
+  s.sweep_steps(o);
+  s.wait_jobs();
+  ASSERT_NE(s.density(), nullptr);
+  EXPECT_EQ(s.density()->log_p_ode.size(), 64u);
+  ASSERT_NE(s.sweep(), nullptr);
+  EXPECT_EQ(s.sweep()->size(), 2u);
+  EXPECT_EQ(s.reset(s.config()), "");
+  s.wait_jobs();
+  EXPECT_NE(s.density(), nullptr);
+  const auto dir = temp_dir("studies");
+  s.export_studies(dir.string());
+  s.wait_jobs();
+  for (const char* f : {"density.csv", "density.png", "density.pdf", "sweep.csv", "sweep.svg"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+}

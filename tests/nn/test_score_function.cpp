@@ -84,3 +84,60 @@ TEST(ScoreFunction, ScoreModelResidualIsTheNormOfTheVectorResidual) {
   }
   EXPECT_FLOAT_EQ(s[2 * (n - 1)], s[0]);
 }
+
+// The change-of-variables terms (u, score, Laplacian) of the fused kernels against the
+// tensor jets in double, with and without the prior offset; a score network's divergence
+// is the trace of its Jacobian.
+TEST(ScoreFunction, DensityTermsOfBothPathsAgree) {
+  for (double prior_var : {0.0, 0.5}) {
+    ModelSpec spec;
+    spec.hidden = 24;
+    spec.softplus_beta = 10;
+    const SnapshotPtr w = snapshot(spec, 4);
+    ModelSpec plain = spec;
+    spec.prior_var = prior_var;
+    WeightSnapshot ws = *w;
+    ws.spec = spec;
+    const ScoreFunction fused(std::make_shared<const WeightSnapshot>(ws));
+    ASSERT_TRUE(fused.fused());
+    Network ref(plain, torch::kCPU, torch::kDouble);
+    ref.load(*w);
+    const int64_t n = 131;
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> U(-2.f, 2.f), T(0.05f, 1.f);
+    std::vector<float> t(n), x(n * 2), u(n), s(n * 2), lap(n);
+    for (auto& v : t) v = T(rng);
+    for (auto& v : x) v = U(rng);
+    fused.density_terms(n, t.data(), x.data(), u.data(), s.data(), lap.data());
+    auto tt = torch::from_blob(t.data(), {n, 1}, torch::kFloat).to(torch::kDouble);
+    auto xt = torch::from_blob(x.data(), {n, 2}, torch::kFloat).to(torch::kDouble);
+    const LogDensityJet j = potential_jet(ref, tt, xt);
+    for (int64_t i = 0; i < n; ++i) {
+      const double x1 = x[2 * i], x2 = x[2 * i + 1], iv = prior_var > 0 ? 1 / prior_var : 0;
+      ASSERT_NEAR(u[i], j.u[i][0].item<double>() - 0.5 * iv * (x1 * x1 + x2 * x2), 1e-4) << i;
+      ASSERT_NEAR(s[2 * i], j.grad[i][0].item<double>() - iv * x1, 2e-4) << i;
+      ASSERT_NEAR(lap[i], j.lap[i][0].item<double>() - 2 * iv, 1e-3 * (1 + std::abs(lap[i]))) << i;
+    }
+  }
+  ModelSpec sc;
+  sc.potential = false;
+  sc.hidden = 16;
+  sc.softplus_beta = 10;
+  const SnapshotPtr w = snapshot(sc, 2);
+  const ScoreFunction f(w);
+  std::vector<float> t = {0.3f, 0.7f}, x = {0.1f, -0.4f, 1.2f, 0.5f}, u(2), s(4), div(2);
+  f.density_terms(2, t.data(), x.data(), u.data(), s.data(), div.data());
+  EXPECT_TRUE(std::isnan(u[0]));
+  // div s by central differences of the score
+  for (int i = 0; i < 2; ++i) {
+    double fd = 0;
+    for (int k = 0; k < 2; ++k) {
+      std::vector<float> xp = {x[2 * i], x[2 * i + 1]}, xm = xp, sp(2), sm(2);
+      xp[k] += 1e-2f, xm[k] -= 1e-2f;
+      f.score(1, &t[i], xp.data(), sp.data());
+      f.score(1, &t[i], xm.data(), sm.data());
+      fd += (sp[k] - sm[k]) / 2e-2;
+    }
+    EXPECT_NEAR(div[i], fd, 2e-2 * (1 + std::abs(fd)));
+  }
+}

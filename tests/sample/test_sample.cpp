@@ -8,6 +8,9 @@
 #include "core/data.h"
 #include "core/sde.h"
 #include "sample/sample.h"
+#include "transport/w2_triple.h"
+
+#include <random>
 
 using namespace gapscope;
 
@@ -195,4 +198,101 @@ TEST(Sample, OdeSchemesConvergeAtTheirOrder) {
                e_rk4 = err(run(OdeScheme::RK4, 40));
   EXPECT_LT(e_heun, e_euler / 5);
   EXPECT_LT(e_rk4, e_heun);
+}
+
+// RK45 on the OU process with Gaussian data N(mu, s0^2 I) and its exact (linear) score:
+// the probability flow is affine, x_t = m_t + (s_t / s_T)(x_T - m_T), so the adaptive
+// solver's end points can be checked one by one against it, within its tolerance, and
+// a tighter tolerance costs more network evaluations.
+TEST(Sample, Rk45ReachesTheExactFlowOfALinearOuWithinItsTolerance) {
+  GaussianMixture data;
+  data.d = 2;
+  data.weights = {1.0};
+  data.means = {0.8, -0.4};
+  data.stds = {0.3};
+  Sde sde;  // OU, T = 10
+  SamplerOptions o;
+  o.scheme = OdeScheme::RK45;
+  o.eps = 1e-3;
+  const Points start = prior_sample(sde, 2, 500, 4);
+  const GaussianMixture gT = data.at_time(sde, sde.T), ge = data.at_time(sde, o.eps);
+  std::size_t last_nfe = 0;
+  for (double tol : {1e-3, 1e-5}) {
+    o.rtol = o.atol = tol;
+    std::size_t nfe = 0;
+    const Points x = sample(sde, exact_score(data, sde), o, start, &nfe);
+    double worst = 0;
+    for (std::size_t i = 0; i < x.n(); ++i)
+      for (int k = 0; k < 2; ++k) {
+        const double exact = ge.means[k] + ge.stds[0] / gT.stds[0] * (start.row(i)[k] - gT.means[k]);
+        worst = std::max(worst, std::abs(x.row(i)[k] - exact) / (tol + tol * std::abs(exact)));
+      }
+    EXPECT_LT(worst, 1.0) << "rtol = atol = " << tol;
+    EXPECT_GT(nfe, last_nfe) << tol;
+    EXPECT_EQ(nfe % 6, 1u);  // six per step, first same as last, plus the very first
+    last_nfe = nfe;
+  }
+  EXPECT_EQ(network_evaluations(sde, o), 0u);  // known only after the run
+}
+
+// The predictor-corrector sampler (Euler-Maruyama predictor, Langevin corrector) with the
+// exact score draws the two-component mixture: W2 to fresh data samples as small as the
+// plain reverse SDE's.
+TEST(Sample, PredictorCorrectorWithTheExactScoreDrawsTheTarget) {
+  const GaussianMixture data = two_d_mixture();
+  Sde sde;
+  SamplerOptions o;
+  o.kind = SamplerKind::SDE;
+  o.sde_scheme = SdeScheme::PredictorCorrector;
+  o.steps = 200;
+  o.refine = 10;
+  o.seed = 3;
+  const std::size_t n = 2000;
+  std::size_t nfe = 0;
+  const Points x = sample(sde, exact_score(data, sde), o, prior_sample(sde, 2, n, 8), &nfe);
+  EXPECT_EQ(nfe, network_evaluations(sde, o));
+  EXPECT_EQ(nfe, 290u + 289u);  // one corrector step on every level but the last
+  // data from the closed form, by component
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> Z;
+  std::uniform_real_distribution<double> U;
+  Points y(2, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int c = U(rng) < data.weights[0] ? 0 : 1;
+    for (int k = 0; k < 2; ++k) y.row(i)[k] = static_cast<float>(data.means[c * 2 + k] + data.stds[c] * Z(rng));
+  }
+  W2Spec spec;
+  spec.metric = W2Metric::Exact;
+  const double w_pc = w2_distance(x, y, spec);
+  o.sde_scheme = SdeScheme::EulerMaruyama;
+  const double w_em = w2_distance(sample(sde, exact_score(data, sde), o, prior_sample(sde, 2, n, 8)), y, spec);
+  EXPECT_LT(w_pc, 0.15);
+  EXPECT_LT(w_pc, w_em + 0.05) << w_pc << " vs EM " << w_em;
+  // too strong a corrector breaks it: the check can fail
+  o.sde_scheme = SdeScheme::PredictorCorrector;
+  o.snr = 3.0;
+  EXPECT_GT(w2_distance(sample(sde, exact_score(data, sde), o, prior_sample(sde, 2, n, 8)), y, spec), w_pc + 0.05);
+}
+
+TEST(Sample, SamplerNamesParseAndAreRefusedInOneLine) {
+  EXPECT_EQ(parse_ode_scheme("rk45"), OdeScheme::RK45);
+  EXPECT_EQ(parse_sde_scheme("pc"), SdeScheme::PredictorCorrector);
+  EXPECT_STREQ(ode_scheme_name(OdeScheme::RK45), "rk45");
+  EXPECT_STREQ(sde_scheme_name(SdeScheme::EulerMaruyama), "em");
+  try {
+    parse_sde_scheme("langevin");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "SDE sampler 'langevin': expected em|pc");
+  }
+  Config c;
+  c.sde_sampler = "pc";
+  c.pc_snr = 0.2;
+  c.ode_method = "rk45";
+  c.ode_rtol = 1e-4;
+  const SamplerOptions o = SamplerOptions::from_config(c, SamplerKind::SDE);
+  EXPECT_EQ(o.sde_scheme, SdeScheme::PredictorCorrector);
+  EXPECT_EQ(o.snr, 0.2);
+  EXPECT_EQ(o.scheme, OdeScheme::RK45);
+  EXPECT_EQ(o.rtol, 1e-4);
 }
