@@ -166,7 +166,7 @@ void Session::start_training() {
   auto t = trainer_;
   const int64_t it = t->iteration();
   const int64_t until = it < cfg_.iterations ? cfg_.iterations : it + std::max<int64_t>(cfg_.iterations, 1);
-  run_in_background_priority([&] { t->start(until); }, 10);
+  run_in_background_priority([&] { t->start(until); }, kComputeNice);
 }
 
 std::string Session::reset(const Config& edit, const std::string& overrides) {

@@ -149,7 +149,7 @@ std::string Worker::error() const {
 
 void Worker::loop() {
   limit_compute_threads(1);
-  lower_thread_priority(10);
+  lower_thread_priority(kComputeNice);
   while (!stop_) {
     uint64_t epoch;
     {
