@@ -37,7 +37,7 @@ void run_density(DensityArgs a, const CLI::App& c) {
   }
   if (!a.scheme.empty()) o.scheme = parse_ode_scheme(a.scheme);
   const DensityGrid g = density_grid(tr->snapshot(), cfg, o, a.r);
-  const std::string title = cfg.dataset + ", lambda = " + style::number(cfg.lambda) + ", iteration " +
+  const std::string title = cfg.dataset + ", \u03bb = " + style::number(cfg.lambda) + ", iteration " +
                             std::to_string(tr->snapshot()->iteration);
   for (const auto& path : a.out) {
     write_density(g, path, title);

@@ -45,7 +45,7 @@ void run_sweep(SweepArgs a) {
   });
   W2Spec spec;
   spec.grid = a.o.metric;
-  const std::string title = c.dataset + ", lambda = " + style::number(c.lambda) + ", ODE " + scheme + ", n = " +
+  const std::string title = c.dataset + ", \u03bb = " + style::number(c.lambda) + ", ODE " + scheme + ", n = " +
                             std::to_string(a.o.n);
   for (const auto& path : a.out) {
     write_sweep(rows, path, title, w2_metric_label(spec));
