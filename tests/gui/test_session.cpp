@@ -15,30 +15,15 @@
 
 #include "options.h"
 #include "session.h"
+#include "session_fixture.h"
 #include "threads.h"
 
 namespace fs = std::filesystem;
 using namespace gapscope;
 using namespace gapscope::gui;
+using namespace gapscope::gui::fixture;
 
 namespace {
-
-// A network and batches small enough that an iteration takes milliseconds.
-SessionOptions tiny(bool start_training = false) {
-  static const bool once = (limit_compute_threads(1), true);
-  (void)once;
-  SessionOptions o;
-  o.config = lab_default_config();
-  o.config.batch_dsm = 256;
-  o.config.batch_collocation = 64;
-  o.config.hidden = 16;
-  o.config.residual_stats_every = 0;
-  o.start_training = start_training;
-  o.particles = 64;
-  o.steps = 20;
-  o.min_pass_seconds = 0;
-  return o;
-}
 
 // Polls the session until cond holds or `seconds` pass.
 bool eventually(Session& s, const std::function<bool()>& cond, double seconds = 60) {
@@ -49,19 +34,6 @@ bool eventually(Session& s, const std::function<bool()>& cond, double seconds = 
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
-}
-
-void steps(Session& s, int n) {
-  for (int i = 0; i < n; ++i) {
-    s.step();
-    s.wait_jobs();
-  }
-}
-
-fs::path temp_dir(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("gapscope-session-" + name + "-" + std::to_string(std::random_device{}()));
-  fs::create_directories(p);
-  return p;
 }
 
 bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == std::string::npos; }

@@ -18,42 +18,15 @@
 #include "options.h"
 #include "session.h"
 #include "session_file.h"
+#include "session_fixture.h"
 #include "threads.h"
 
 namespace fs = std::filesystem;
 using namespace gapscope;
+using namespace gapscope::gui::fixture;
 using namespace gapscope::gui;
 
 namespace {
-
-SessionOptions tiny() {
-  static const bool once = (limit_compute_threads(1), true);
-  (void)once;
-  SessionOptions o;
-  o.config = lab_default_config();
-  o.config.batch_dsm = 256;
-  o.config.batch_collocation = 64;
-  o.config.hidden = 16;
-  o.config.residual_stats_every = 0;
-  o.start_training = false;
-  o.particles = 64;
-  o.steps = 20;
-  o.min_pass_seconds = 0;
-  return o;
-}
-
-fs::path temp_dir(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("gapscope-sessionfile-" + name + "-" + std::to_string(std::random_device{}()));
-  fs::create_directories(p);
-  return p;
-}
-
-void steps(Session& s, int n) {
-  for (int i = 0; i < n; ++i) {
-    s.step();
-    s.wait_jobs();
-  }
-}
 
 // The lab's command line as main() gets it.
 std::optional<int> parse(std::vector<std::string> args, LabOptions& o) {
