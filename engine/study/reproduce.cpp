@@ -92,6 +92,14 @@ int dataset_rank(const std::string& d) {
   return 3;
 }
 
+// Plan order: the paper's data sets first, then by name; λ ascending within a data set.
+bool plan_before(const std::string& da, double la, const std::string& db, double lb) {
+  const int ra = dataset_rank(da), rb = dataset_rank(db);
+  if (ra != rb) return ra < rb;
+  if (da != db) return da < db;
+  return la < lb;
+}
+
 }  // namespace
 
 std::string cell_name(const std::string& dataset, double lambda) {
@@ -127,10 +135,7 @@ std::vector<CellSpec> find_networks(const std::string& dir) {
   std::vector<CellSpec> v;
   for (auto& [key, c] : best) v.push_back(c);
   std::stable_sort(v.begin(), v.end(), [](const CellSpec& a, const CellSpec& b) {
-    const int ra = dataset_rank(a.dataset), rb = dataset_rank(b.dataset);
-    if (ra != rb) return ra < rb;
-    if (a.dataset != b.dataset) return a.dataset < b.dataset;
-    return a.lambda < b.lambda;
+    return plan_before(a.dataset, a.lambda, b.dataset, b.lambda);
   });
   for (std::size_t k = 0; k < v.size(); ++k) v[k].index = static_cast<int>(k);
   return v;
@@ -412,10 +417,7 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
 
 void sort_cells(std::vector<CellResult>& v) {
   std::stable_sort(v.begin(), v.end(), [](const CellResult& a, const CellResult& b) {
-    const int ra = dataset_rank(a.dataset), rb = dataset_rank(b.dataset);
-    if (ra != rb) return ra < rb;
-    if (a.dataset != b.dataset) return a.dataset < b.dataset;
-    return a.lambda < b.lambda;
+    return plan_before(a.dataset, a.lambda, b.dataset, b.lambda);
   });
 }
 
