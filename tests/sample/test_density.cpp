@@ -8,22 +8,15 @@
 
 #include "core/config.h"
 #include "core/data.h"
+#include "mixture_fixture.h"
 #include "core/sde.h"
 #include "nn/model.h"
 #include "sample/density.h"
 
 using namespace gapscope;
+using gapscope::testing::two_d_mixture;
 
 namespace {
-
-GaussianMixture two_d_mixture() {
-  GaussianMixture g;
-  g.d = 2;
-  g.weights = {0.25, 0.75};
-  g.means = {-1.5, 0.5, 1.0, -0.5};
-  g.stds = {0.4, 0.6};
-  return g;
-}
 
 DensityTermsFn exact_terms(const GaussianMixture& data, const Sde& sde) {
   return [data, sde](double t, const Points& x, Points& s, std::vector<float>& div) {

@@ -6,6 +6,7 @@
 
 #include "core/config.h"
 #include "core/data.h"
+#include "mixture_fixture.h"
 #include "core/sde.h"
 #include "sample/sample.h"
 #include "transport/w2_triple.h"
@@ -13,6 +14,7 @@
 #include <random>
 
 using namespace gapscope;
+using gapscope::testing::two_d_mixture;
 
 namespace {
 
@@ -39,15 +41,6 @@ void empirical(const Points& p, std::vector<double>& mean, std::vector<double>& 
   for (std::size_t i = 0; i < p.n(); ++i)
     for (int a = 0; a < d; ++a)
       for (int b = 0; b < d; ++b) cov[a * d + b] += (p.row(i)[a] - mean[a]) * (p.row(i)[b] - mean[b]) / double(p.n());
-}
-
-GaussianMixture two_d_mixture() {
-  GaussianMixture g;
-  g.d = 2;
-  g.weights = {0.25, 0.75};
-  g.means = {-1.5, 0.5, 1.0, -0.5};
-  g.stds = {0.4, 0.6};
-  return g;
 }
 
 GaussianMixture one_d_mixture() {
