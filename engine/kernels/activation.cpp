@@ -70,6 +70,11 @@ __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus2(
                                                                                 float* D1, float* D2, float beta) {
   softplus_loop<2>(m, h, z, D1, D2, nullptr, beta);
 }
+__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus_slope2(int64_t m, const float* h,
+                                                                                      float* D1, float* D2,
+                                                                                      float beta) {
+  softplus_loop<2, false>(m, h, nullptr, D1, D2, nullptr, beta);
+}
 __attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus3(int64_t m, const float* h, float* z,
                                                                                 float* D1, float* D2, float* D3,
                                                                                 float beta) {
@@ -122,7 +127,7 @@ void activation_jet(const ModelSpec& s, int64_t m, const float* h, float* z, flo
   if (s.activation != Activation::Softplus) return activation_scalar(s, m, h, z, D1, D2, D3);
   const float beta = static_cast<float>(s.softplus_beta);
   if (!D2) return z ? softplus1(m, h, z, D1, beta) : softplus_slope(m, h, D1, beta);
-  if (!D3) return softplus2(m, h, z, D1, D2, beta);
+  if (!D3) return z ? softplus2(m, h, z, D1, D2, beta) : softplus_slope2(m, h, D1, D2, beta);
   softplus3(m, h, z, D1, D2, D3, beta);
 }
 

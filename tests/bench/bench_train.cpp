@@ -16,6 +16,18 @@ using namespace gapscope;
 
 namespace {
 
+// GEMM FLOPs (2 per multiply-add) of the fused kernels (engine/kernels/fused_potential.cpp)
+// at config c, per point: scripts/bench divides them by the measured time and reads the
+// result against bench_peak's FMA peak. Only the H x H layers count; layer 0 (in = 1 + d)
+// and the output layer add under 2 %.
+double hh_gemm(const Config& c) { return 2.0 * c.hidden * c.hidden * (c.layers - 1); }
+double dsm_flop_per_point(const Config& c) { return 6 * hh_gemm(c); }  // forward over reverse
+double fp_flop_per_point(const Config& c) {
+  const int blocks = 3 + c.dim();  // u, u_t, grad_x u, lap u
+  return 3 * blocks * hh_gemm(c);  // forward, backward input adjoint, weight gradient
+}
+double sampler_flop_per_point_step(const Config& c) { return 2 * hh_gemm(c); }  // forward + reverse
+
 void train_step(benchmark::State& st, double lambda, const char* model) {
   Config c;  // the paper's defaults: circles2, OU, T = 10, 80-80-80 softplus(100), batch sizes as above
   c.lambda = lambda;
@@ -24,6 +36,8 @@ void train_step(benchmark::State& st, double lambda, const char* model) {
   Trainer tr(c);
   for (int i = 0; i < 3; ++i) tr.step();  // warm-up
   for (auto _ : st) tr.step();
+  if (c.model == "potential")
+    st.counters["GFLOP"] = 1e-9 * (c.batch_dsm * dsm_flop_per_point(c) + (lambda != 0 ? c.batch_collocation * fp_flop_per_point(c) : 0));
 }
 
 void BM_TrainStepLambda0(benchmark::State& st) { train_step(st, 0.0, "potential"); }
@@ -32,8 +46,9 @@ void BM_TrainStepScoreModelLambda1(benchmark::State& st) { train_step(st, 1.0, "
 
 // One full run of the paper's sampler: 10 000 particles, 400 steps with the last 10
 // refined 10x (490 score evaluations), Euler for the ODE, Euler-Maruyama for the SDE.
-void sampler(benchmark::State& st, SamplerKind kind) {
+void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potential") {
   Config c;
+  c.model = model;
   Trainer tr(c);  // untrained weights: the cost does not depend on them
   const Sde sde = Sde::from_config(c);
   auto o = SamplerOptions::from_config(c, kind);
@@ -47,11 +62,14 @@ void sampler(benchmark::State& st, SamplerKind kind) {
     steps += it.num_steps();
     benchmark::DoNotOptimize(it.points().v.data());
   }
-  (void)steps;  // per step: divide the time by 490 (the CSV reporter wants the same counters in every run)
+  if (c.model == "potential")
+    st.counters["GFLOP"] = 1e-9 * 10000.0 * static_cast<double>(steps / st.iterations()) * sampler_flop_per_point_step(c);
+  st.counters["steps"] = static_cast<double>(steps / st.iterations());
 }
 
 void BM_SampleODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE); }
 void BM_SampleSDE10k(benchmark::State& st) { sampler(st, SamplerKind::SDE); }
+void BM_SampleScoreModelODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE, "score"); }
 
 }  // namespace
 
@@ -60,6 +78,7 @@ BENCHMARK(BM_TrainStepLambda1)->Unit(benchmark::kMillisecond)->MinTime(3.0)->Use
 BENCHMARK(BM_TrainStepScoreModelLambda1)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 BENCHMARK(BM_SampleODE10k)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_SampleSDE10k)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_SampleScoreModelODE10k)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 int main(int argc, char** argv) {
   const char* th = std::getenv("THREADS");  // as paper_step.py: THREADS=2 by default

@@ -1,0 +1,97 @@
+// The machine's limit and how close the GEMM kernel gets to it: the fp32 FMA peak of one
+// core and of THREADS cores (independent FMA chains, nothing loaded from memory), and
+// engine/kernels/gemm at the shapes the fused kernels call it with. scripts/bench reads
+// the GFLOP/s counters and divides each row's GEMM FLOPs by its time against this peak.
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "kernels/gemm.h"
+
+namespace {
+
+// kChains independent accumulators: enough to hide the FMA latency (4 cycles) on two
+// FMA pipes, and few enough for the register file (24 + 2 of 32 zmm, 12 + 2 of 16 ymm).
+// x = 0.999 a + 0.001 converges to 1: no overflow, no denormals.
+constexpr int kChains512 = 24, kChains256 = 12;
+
+// noipa: the calls are pure, and GCC would otherwise hoist them out of the timing loop.
+__attribute__((target("avx512f"), noipa)) float fma_avx512(int64_t iters) {
+  __m512 acc[kChains512];
+  for (int j = 0; j < kChains512; ++j) acc[j] = _mm512_set1_ps(static_cast<float>(j));
+  const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 24
+    for (int j = 0; j < kChains512; ++j) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
+  }
+  __m512 s = acc[0];
+  for (int j = 1; j < kChains512; ++j) s = _mm512_add_ps(s, acc[j]);
+  return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx2,fma"), noipa)) float fma_avx2(int64_t iters) {
+  __m256 acc[kChains256];
+  for (int j = 0; j < kChains256; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kChains256; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
+  }
+  alignas(32) float out[8];
+  __m256 s = acc[0];
+  for (int j = 1; j < kChains256; ++j) s = _mm256_add_ps(s, acc[j]);
+  _mm256_store_ps(out, s);
+  float r = 0;
+  for (float v : out) r += v;
+  return r;
+}
+
+void BM_FmaPeak(benchmark::State& st) {
+  const bool wide = __builtin_cpu_supports("avx512f");
+  const int64_t iters = 1 << 20;
+  const double flop_per_call = static_cast<double>(iters) * (wide ? kChains512 * 16 : kChains256 * 8) * 2;
+  for (auto _ : st) benchmark::DoNotOptimize(wide ? fma_avx512(iters) : fma_avx2(iters));
+  st.counters["GFLOPs"] = benchmark::Counter(flop_per_call * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
+  st.SetLabel(wide ? "avx512" : "avx2");
+}
+
+// gemm.h at the fused kernels' shapes, one thread: the sampler's forward (256 rows),
+// the training blocks' forward/backward (64 rows) and the weight gradient (A^T, depth 128).
+void gemm_shape(benchmark::State& st, int64_t M, int64_t N, int64_t K, bool transposed_a) {
+  std::mt19937 rng(0);
+  std::normal_distribution<float> nd;
+  std::vector<float> A(M * K), B(K * N), C(M * N);
+  for (auto& v : A) v = nd(rng);
+  for (auto& v : B) v = nd(rng);
+  const gapscope::MatA a = transposed_a ? gapscope::transposed(A.data(), M) : gapscope::rows_of(A.data(), K);
+  for (auto _ : st) {
+    gapscope::gemm(M, N, K, a, B.data(), N, C.data(), N, transposed_a);
+    benchmark::DoNotOptimize(C.data());
+  }
+  st.counters["GFLOPs"] = benchmark::Counter(2.0 * M * N * K * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
+}
+void BM_GemmSampler(benchmark::State& st) { gemm_shape(st, 256, 80, 80, false); }
+void BM_GemmTrain(benchmark::State& st) { gemm_shape(st, 64, 80, 80, false); }
+void BM_GemmWeightGrad(benchmark::State& st) { gemm_shape(st, 80, 80, 128, true); }
+
+}  // namespace
+
+BENCHMARK(BM_GemmSampler)->MinTime(0.5);
+BENCHMARK(BM_GemmTrain)->MinTime(0.5);
+BENCHMARK(BM_GemmWeightGrad)->MinTime(0.5);
+
+int main(int argc, char** argv) {
+  const char* th = std::getenv("THREADS");  // as bench_train and the PyTorch references
+  const int threads = th ? std::max(1, std::atoi(th)) : 2;
+  benchmark::RegisterBenchmark("BM_FmaPeak", BM_FmaPeak)->MinTime(0.5)->UseRealTime();
+  if (threads > 1) benchmark::RegisterBenchmark("BM_FmaPeak", BM_FmaPeak)->MinTime(0.5)->UseRealTime()->Threads(threads);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
