@@ -65,6 +65,7 @@ std::string FrameClock::write_report(const std::string& path, const Session& s,
     if (seen.empty() || seen.back() != r.lambda) seen.push_back(r.lambda);
   j["lambda_seen"] = seen;
   j["iterations"] = s.iteration();
+  j["it_per_s"] = s.it_per_s();  // the trainer's rate over the last second (README: the lab's training rate)
   j["dataset"] = s.config().dataset;  // a drawn set trains as dataset = file
   j["data_file"] = s.config().data_file;
   const auto w2 = s.w2();

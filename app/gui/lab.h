@@ -33,15 +33,16 @@ struct ShotRequest {  // a PNG of the window (panel empty) or of one recorded pa
 struct ViewState {
   Config edit;            // the experiment editor, applied by Reset / Apply
   std::string overrides;  // its free "key=value …" words
-  bool lambda_log = false;
+  // The display options start at ViewSettings' defaults (session_file.h), their one place.
+  bool lambda_log = ViewSettings{}.lambda_log;
   // particles
   View2D view;
-  float point_size = 3.0f, point_alpha = 0.55f;
-  bool density_shading = false;
-  int n_traj = 60;  // trajectories over the d = 1 heatmap
+  float point_size = ViewSettings{}.point_size, point_alpha = ViewSettings{}.point_alpha;
+  bool density_shading = ViewSettings{}.density_shading;
+  int n_traj = ViewSettings{}.n_traj;  // trajectories over the d = 1 heatmap, per sampler
   Playback playback;
   // residual and plots
-  bool show_abs_r = false, w2_log = true, loss_log = true;
+  bool show_abs_r = ViewSettings{}.show_abs_r, w2_log = ViewSettings{}.w2_log, loss_log = ViewSettings{}.loss_log;
   // the residual panel's tabs: the ODE density and the step-count sweep
   float density_t = 1e-3f;
   int density_grid = 64, density_ratio = 0;  // ratio: 0 ODE/model, 1 ODE/data, 2 model/data

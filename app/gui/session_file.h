@@ -20,7 +20,7 @@ struct ViewSettings {
   float cx = 0, cy = 0, half = 0;  // the particle views' square; half = 0: the config's default
   float point_size = 3.0f, point_alpha = 0.55f;
   bool density_shading = false;
-  int n_traj = 60;
+  int n_traj = 30;  // per sampler: 2 x 30 polylines keep the 1-D lab's frame time low on llvmpipe
   bool lambda_log = false, show_abs_r = false, w2_log = true, loss_log = true;
   float playback_seconds = 3.0f;
   bool operator==(const ViewSettings& o) const;

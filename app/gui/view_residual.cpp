@@ -42,7 +42,7 @@ struct HeatFrame {
   float py(double y) const { return b.y - static_cast<float>((y - f->y0) / (f->y1 - f->y0)) * (b.y - a.y); }
 };
 
-constexpr float kMinSegmentPx = 1.5f;
+constexpr float kMinSegmentPx = 3.f;
 
 // ODE (light) and SDE (dark) particles in the (x, t) plane up to the shown frame (d = 1).
 void trajectories(ImDrawList* dl, const HeatFrame& h, const Pass& traj, std::size_t frame, int n_traj) {
@@ -60,9 +60,8 @@ void trajectories(ImDrawList* dl, const HeatFrame& h, const Pass& traj, std::siz
         const float x = frames[k]->v[i];
         if (!std::isfinite(x)) continue;
         const ImVec2 q(h.px(x), h.py(std::max(traj.t[k], h.f->y0)));
-        // Points closer than a pixel to the last one kept add triangles (llvmpipe pays
-        // for every one) but nothing visible: the 1-D lab's frame time was 41 ms with
-        // every frame of 120 trajectories drawn.
+        // A point within a few pixels of the last one kept adds triangles (a software
+        // rasteriser sets each one up) but nothing visible.
         if (!line.empty() && k + 1 < last && std::fabs(q.x - line.back().x) < kMinSegmentPx &&
             std::fabs(q.y - line.back().y) < kMinSegmentPx)
           continue;
