@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/clones.h"
+
 namespace gapscope {
 namespace {
 
@@ -58,26 +60,19 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus1(int64_t m, const float* h, float* z,
-                                                                                float* D1, float beta) {
+GAPSCOPE_CLONES void softplus1(int64_t m, const float* h, float* z, float* D1, float beta) {
   softplus_loop<1>(m, h, z, D1, nullptr, nullptr, beta);
 }
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus_slope(int64_t m, const float* h,
-                                                                                     float* D1, float beta) {
+GAPSCOPE_CLONES void softplus_slope(int64_t m, const float* h, float* D1, float beta) {
   softplus_loop<1, false>(m, h, nullptr, D1, nullptr, nullptr, beta);
 }
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus2(int64_t m, const float* h, float* z,
-                                                                                float* D1, float* D2, float beta) {
+GAPSCOPE_CLONES void softplus2(int64_t m, const float* h, float* z, float* D1, float* D2, float beta) {
   softplus_loop<2>(m, h, z, D1, D2, nullptr, beta);
 }
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus_slope2(int64_t m, const float* h,
-                                                                                      float* D1, float* D2,
-                                                                                      float beta) {
+GAPSCOPE_CLONES void softplus_slope2(int64_t m, const float* h, float* D1, float* D2, float beta) {
   softplus_loop<2, false>(m, h, nullptr, D1, D2, nullptr, beta);
 }
-__attribute__((target_clones("avx512f", "avx2,fma", "default"))) void softplus3(int64_t m, const float* h, float* z,
-                                                                                float* D1, float* D2, float* D3,
-                                                                                float beta) {
+GAPSCOPE_CLONES void softplus3(int64_t m, const float* h, float* z, float* D1, float* D2, float* D3, float beta) {
   softplus_loop<3>(m, h, z, D1, D2, D3, beta);
 }
 

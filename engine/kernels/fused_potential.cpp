@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "kernels/activation.h"
+#include "kernels/clones.h"
 #include "kernels/gemm.h"
 #include "kernels/jet_blocks.h"
 
@@ -87,7 +88,7 @@ inline float dot(const float* a, const float* b, int64_t n) {
 
 // The per-block kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
 // run time; flatten inlines the jet loops (jet_blocks.h) so they get the wide vectors too.
-#define GAPSCOPE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default"), flatten))
+#define GAPSCOPE_VECTOR_CLONES GAPSCOPE_CLONES __attribute__((flatten))
 
 // Forward jets of m points through all layers; Y (B*m) holds the output blocks.
 // D3 is only needed by the reverse pass of second-order blocks.
