@@ -61,6 +61,12 @@ bool split(const std::string& line, std::vector<std::string>& out) {
   return !in_quotes;
 }
 
+// The part of a source before ": " ("run 2" of "run 2: circles2"), or "" when it has none.
+std::string group_of(const std::string& source) {
+  const auto k = source.find(": ");
+  return k == std::string::npos ? std::string() : source.substr(0, k);
+}
+
 }  // namespace
 
 bool ResidualGapPoint::operator==(const ResidualGapPoint& o) const {
@@ -218,35 +224,60 @@ fig::Figure residual_gap_figure(const std::vector<ResidualGapPoint>& points, con
       all_y.insert(all_y.end(), sc.y.begin(), sc.y.end());
       q.scatters.push_back(std::move(sc));
     }
-    double slope = 0, icpt = 0;
-    int used = 0;
-    if (loglog_fit(all_x, all_y, slope, icpt, &used)) {
+    // One least-squares line per group (the runs of the lab, the labels of pooled inputs;
+    // reproduce's data sets share one): a trend across λ within one kind of model.
+    std::vector<std::string> groups;
+    for (const auto& p : points)
+      if (std::find(groups.begin(), groups.end(), group_of(p.source)) == groups.end()) groups.push_back(group_of(p.source));
+    std::vector<std::string> slopes;
+    int fitted = 0;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      std::vector<double> gx, gy;
+      for (const auto& p : points)
+        if (group_of(p.source) == groups[g]) {
+          gx.push_back(k == 0 ? p.res_mean_sq : p.res_time_weighted);
+          gy.push_back(p.w2_ode_sde * p.w2_ode_sde);
+        }
+      double slope = 0, icpt = 0;
+      int used = 0;
+      if (!loglog_fit(gx, gy, slope, icpt, &used)) continue;
       double lo = INFINITY, hi = -INFINITY;
-      for (std::size_t i = 0; i < all_x.size(); ++i)
-        if (all_x[i] > 0 && all_y[i] > 0 && std::isfinite(all_x[i]) && std::isfinite(all_y[i]))
-          lo = std::min(lo, all_x[i]), hi = std::max(hi, all_x[i]);
+      for (std::size_t i = 0; i < gx.size(); ++i)
+        if (gx[i] > 0 && gy[i] > 0 && std::isfinite(gx[i]) && std::isfinite(gy[i]))
+          lo = std::min(lo, gx[i]), hi = std::max(hi, gx[i]);
       fig::Line fit;
+      fit.name = groups.size() > 1 ? "fit: " + groups[g] : "";
       fit.color = style::paper::kMuted;
       fit.width = 0.9;
-      fit.dash = {3, 2};
+      static const std::vector<double> dashes[] = {{3, 2}, {1, 1.5}, {5, 1.5, 1, 1.5}};
+      fit.dash = dashes[fitted % 3];
       for (int i = 0; i <= 16; ++i) {
         const double lx = std::log10(lo) + (std::log10(hi) - std::log10(lo)) * i / 16;
         fit.x.push_back(std::pow(10.0, lx));
         fit.y.push_back(std::pow(10.0, icpt + slope * lx));
       }
       q.lines.push_back(std::move(fit));
-      q.caption = {"log\u2013log slope " + style::fixed(slope, 2) + " (least squares, " + std::to_string(used) +
-                   " points)"};
-    } else {
-      q.caption = {std::to_string(used) + (used == 1 ? " point" : " points") + " (a slope needs 3)"};
+      slopes.push_back((groups.size() > 1 ? groups[g] + ": l" : std::string("l")) + "og\u2013log slope " +
+                       style::fixed(slope, 2) + " (least squares, " + std::to_string(used) + " points)");
+      ++fitted;
     }
+    if (slopes.empty()) {
+      q.caption = {std::to_string(all_x.size()) + (all_x.size() == 1 ? " point" : " points") +
+                   " (a slope needs 3 drawable points)"};
+    } else {
+      // One line per group, the latest three: a long lab session would otherwise run far below the panel.
+      const std::size_t first = slopes.size() > 3 ? slopes.size() - 3 : 0;
+      for (std::size_t i = first; i < slopes.size(); ++i) q.caption.push_back(slopes[i]);
+    }
+    // One legend for the row: on the last panel, where it can sit to the right.
+    if (k == 0) q.legend = fig::Legend::None;
     f.panels.push_back(std::move(q));
   }
   f.notes = std::move(notes);
   f.notes.push_back("One point per finished ODE/SDE pass: the residual of the weights it sampled with (" +
                     std::string("mean R\u00b2 over the collocation box \u00d7 [\u03b5, T]; R\u00b2_g = ") +
                     "(\u03a3 g(t_k)\u00b2 \u221am_k / \u03a3 g(t_k)\u00b2)\u00b2 over the time slices) against its squared gap. "
-                    "Colour: \u03bb (log scale; white: \u03bb = 0). Dashed: least-squares line in log\u2013log.");
+                    "Colour: \u03bb (log scale; white: \u03bb = 0). Dashed (dotted, ...): least-squares lines in log\u2013log, one per run or label.");
   if (undrawable > 0)
     f.notes.push_back(std::to_string(undrawable) + " of " + std::to_string(points.size()) +
                       " points not drawn: W\u2082 = 0 or a residual <= 0 has no place on log axes.");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "style/format.h"
+#include "style/palette.h"
 
 namespace gapscope {
 
@@ -84,9 +85,21 @@ fig::Figure residual_history_figure(const ResidualHistory& h, const std::string&
     p.heatmap = std::move(m);
     p.x.min = p.heatmap->x0, p.x.max = p.heatmap->x1;
     p.y.min = h.eps, p.y.max = h.T;
+    // λ changes: a dashed ink line over a white one, visible on the map's dark and light ends alike.
     for (const auto& [it, l] : h.lambda_changes) {
       if (p.marks.size() >= 12) break;
-      p.marks.push_back({static_cast<double>(it), "\u03bb=" + style::number(l, 3)});
+      fig::Line under;
+      under.x = {static_cast<double>(it), static_cast<double>(it)};
+      under.y = {h.eps, h.T};
+      under.color = style::paper::kPage;
+      under.width = 1.6;
+      fig::Line dash = under;
+      dash.color = style::paper::kInk;
+      dash.width = 0.8;
+      dash.dash = {2.5, 2};
+      p.lines.push_back(std::move(under));
+      p.lines.push_back(std::move(dash));  // the mark's own line lies under the white one
+      p.marks.push_back({static_cast<double>(it), "\u03bb=" + style::number(l, 3), style::paper::kInk});
     }
     p.caption = {std::to_string(n) + " measurements, " + std::to_string(h.slices) + " equal slices of [" +
                  style::number(h.eps, 3) + ", " + style::number(h.T, 3) + "]" +
