@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "study/output_file.h"
 #include "study/residual_history.h"
+#include "style/format.h"
 #include "train/train.h"
 
 namespace gapscope::cli {
@@ -35,7 +36,7 @@ Registrar reg([](CLI::App& root) {
   c->add_option("--config", a->config, "the experiment JSON of --history (default: the checkpoint's config.json)");
   c->add_option("--out", a->out, "FILE.csv (iteration,lambda,slice,t0,t1,res_mean_abs) or FILE.png|.svg|.pdf; repeatable")
       ->required();
-  c->add_option("--title", a->title, "the figure's title (default: the checkpoint's data set and the λ in force)");
+  c->add_option("--title", a->title, "the figure's title (default: the data set, the last λ and the iterations)");
   c->callback([a] {
     namespace fs = std::filesystem;
     if (a->checkpoint.empty() && a->history.empty()) throw std::runtime_error("give --checkpoint DIR or --history FILE");
@@ -47,8 +48,9 @@ Registrar reg([](CLI::App& root) {
     const ResidualHistory h = residual_history(rows, cfg.eps, cfg.T);
     std::string title = a->title;
     if (title.empty())
-      title = "Residual over training: " + cfg.dataset + (rows.empty() ? "" : ", " + std::to_string(rows.back().iteration) +
-                                                                               " iterations");
+      title = "Residual over training: " + cfg.dataset +
+              (rows.empty() ? "" : ", \u03bb = " + style::number(rows.back().lambda) + ", " +
+                                       std::to_string(rows.back().iteration) + " iterations");
     for (const auto& o : a->out) {
       write_csv_or_figure(o, [&] { return residual_history_csv(h); }, [&] { return residual_history_figure(h, title); });
       std::cout << o << " (" << h.iteration.size() << " measured iterations)\n";

@@ -278,10 +278,14 @@ TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
          "3,1,1,0,0,1,0.001,0.3,nan,nan,nan,nan,nan\n4,1,1,0,0,1,0.001,0.4,0.3,0.4,1,0.5,0.05\n";
   }
   r = sh(exe.string() + " residual-gap --from " + (dir / "gap.csv").string() + " --from " +
-         (dir / "gap.csv").string() + " --out " + (dir / "gap.png").string() + " --out " + (dir / "all.csv").string());
+         (dir / "gap.csv").string() + " --label first --out " + (dir / "gap.png").string() + " --out " +
+         (dir / "all.csv").string());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_GT(fs::file_size(dir / "gap.png"), 10000u);
   EXPECT_EQ(lines(slurp(dir / "all.csv")), 7);  // header + the three points twice
+  EXPECT_NE(slurp(dir / "all.csv").find("\nfirst: blob,100,0,"), std::string::npos) << slurp(dir / "all.csv");
+  EXPECT_NE(slurp(dir / "all.csv").find("\nfirst: run 2: c,7,"), std::string::npos) << slurp(dir / "all.csv");
+  EXPECT_NE(slurp(dir / "all.csv").find("\nblob,100,1,"), std::string::npos);  // the second input keeps its names
   r = sh(exe.string() + " residual-history --history " + (dir / "history.csv").string() + " --out " +
          (dir / "hist.png").string() + " --out " + (dir / "hist.csv").string());
   ASSERT_EQ(r.status, 0) << r.output;
