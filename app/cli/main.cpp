@@ -1,8 +1,9 @@
 // gapscope-cli: one sub-command per cmd_<name>.cpp. The commands that need no LibTorch
-// (w2, data, residual-gap, residual-history) are linked into this executable; the others live in the plugin
-// libgapscope_cli_torch.so beside it, loaded only when the command line names one of them
-// or asks for the full help. LibTorch maps ~280 shared libraries at start-up (about half a
-// second): a script computing W2 over a thousand pairs of files should not pay that.
+// (w2, data, residual-gap, residual-history) are linked into this executable; the others
+// live in the plugin libgapscope_cli_torch.so beside it, loaded only when the command line
+// names one of them or asks for the full help. LibTorch maps ~280 shared libraries at
+// start-up (about half a second): a script computing W2 over a thousand pairs of files
+// should not pay that.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -65,7 +66,8 @@ int main(int argc, char** argv) {
     std::cerr << "gapscope-cli: error: " << why << "\n";
     return 1;
   }
-  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, export)"};
+  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, "
+               "export, residual-gap, residual-history, ...)"};
   app.require_subcommand(1);
   for (auto& setup : gapscope::cli::registry()) setup(app);
   try {

@@ -734,11 +734,18 @@ void write_gap(const fs::path& out, const std::vector<CellResult>& cells) {
   write_residual_gap_csv((out / "residual_gap.csv").string(), pts);
   if (cells.empty()) return;
   const CellResult& r0 = cells.front();
-  const fig::Figure f = residual_gap_figure(
-      pts, "Residual against the ODE\u2013SDE gap",
-      {"Reproduce cells: " + std::to_string(cells.size()) + ", " + source_sentence(r0) + "; W\u2082 by " +
-       metric_sentence(r0) + ", " + std::to_string(r0.samples) + " samples per cloud, N = " + std::to_string(r0.steps) +
-       "."});
+  std::vector<std::string> notes{"Reproduce cells: " + std::to_string(cells.size()) + ", " + source_sentence(r0) +
+                                 "; W\u2082 by " + metric_sentence(r0) + ", " + std::to_string(r0.samples) +
+                                 " samples per cloud, N = " + std::to_string(r0.steps) + "."};
+  // The plot cannot show escapes, and the validation metric drops them: say how many.
+  double most = 0;
+  for (const auto& r : cells)
+    for (double v : {r.outside_ode, r.outside_sde})
+      if (std::isfinite(v)) most = std::max(most, v);
+  if (most > 0.01 && !r0.clamp)
+    notes.push_back("Up to " + style::number(100 * most, 4) +
+                    " % of a cloud lies outside the metric's box and is dropped (outside_ode, outside_sde in table.csv).");
+  const fig::Figure f = residual_gap_figure(pts, "Residual against the ODE\u2013SDE gap", notes);
   for (const char* name : {"residual_gap.png", "residual_gap.svg", "residual_gap.pdf"})
     fig::write_figure(f, (out / name).string());
 }

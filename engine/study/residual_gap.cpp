@@ -192,6 +192,8 @@ fig::Figure residual_gap_figure(const std::vector<ResidualGapPoint>& points, con
     if (std::find(sources.begin(), sources.end(), p.source) == sources.end()) sources.push_back(p.source);
   const fig::Marker shapes[] = {fig::Marker::Circle, fig::Marker::Square, fig::Marker::Triangle, fig::Marker::Diamond};
   const std::string w2sq = "W\u2082(ODE, SDE)\u00b2";
+  bool several_groups = false;
+  for (const auto& p : points) several_groups = several_groups || group_of(p.source) != group_of(points[0].source);
   int undrawable = 0;
   for (const auto& p : points)
     if (!(p.w2_ode_sde > 0) || !(p.res_mean_sq > 0)) ++undrawable;
@@ -277,7 +279,9 @@ fig::Figure residual_gap_figure(const std::vector<ResidualGapPoint>& points, con
   f.notes.push_back("One point per finished ODE/SDE pass: the residual of the weights it sampled with (" +
                     std::string("mean R\u00b2 over the collocation box \u00d7 [\u03b5, T]; R\u00b2_g = ") +
                     "(\u03a3 g(t_k)\u00b2 \u221am_k / \u03a3 g(t_k)\u00b2)\u00b2 over the time slices) against its squared gap. "
-                    "Colour: \u03bb (log scale; white: \u03bb = 0). Dashed (dotted, ...): least-squares lines in log\u2013log, one per run or label.");
+                    "Colour: \u03bb (log scale; white: \u03bb = 0). " +
+                    (several_groups ? "Dashed, dotted, \u2026: least-squares lines in log\u2013log, one per run or label."
+                                    : "Dashed: least-squares line in log\u2013log."));
   if (undrawable > 0)
     f.notes.push_back(std::to_string(undrawable) + " of " + std::to_string(points.size()) +
                       " points not drawn: W\u2082 = 0 or a residual <= 0 has no place on log axes.");
