@@ -13,7 +13,6 @@
 #include "study/residual_gap.h"
 #include "style/colormap.h"
 #include "style/format.h"
-#include "style/palette.h"
 #include "style/ticks.h"
 #include "views.h"
 #include "widgets.h"
