@@ -63,7 +63,8 @@ void run_reproduce_cmd(const ReproArgs& a) {
     auto cells = collect_cells(a.collect);
     write_reproduce_outputs(a.out, cells);
     std::cerr << "reproduce: collected " << cells.size() << " cells from " << a.collect.size()
-              << " directories -> " << a.out << "/table.csv, table.md, figure.png, figure.svg, figure.pdf\n";
+              << " directories -> " << a.out
+              << "/table.csv, table.md, figure.{png,svg,pdf}, residual_gap.{csv,png,svg,pdf}\n";
     return;
   }
   ReproduceOptions o = a.preset.empty() ? ReproduceOptions{} : reproduce_preset(a.preset);
@@ -181,7 +182,7 @@ void run_reproduce_cmd(const ReproArgs& a) {
   const double el = std::chrono::duration<double>(Clock::now() - t0).count();
   std::cerr << "reproduce: " << sum.ran << " cells ran, " << sum.skipped << " skipped (already finished), "
             << sum.failed << " failed, in " << el << " s; " << sum.results.size() << " cells in " << o.out
-            << "/table.csv, table.md, figure.png, figure.svg, figure.pdf\n";
+            << "/table.csv, table.md, figure.{png,svg,pdf}, residual_gap.{csv,png,svg,pdf}\n";
   if (sum.failed > 0) {
     std::string msg = std::to_string(sum.failed) + " cell(s) failed:";
     for (const auto& e : sum.errors) msg += " [" + e + "]";

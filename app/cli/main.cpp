@@ -1,8 +1,9 @@
 // gapscope-cli: one sub-command per cmd_<name>.cpp. The commands that need no LibTorch
-// (w2, data) are linked into this executable; the others live in the plugin
-// libgapscope_cli_torch.so beside it, loaded only when the command line names one of them
-// or asks for the full help. LibTorch maps ~280 shared libraries at start-up (about half a
-// second): a script computing W2 over a thousand pairs of files should not pay that.
+// (w2, data, residual-gap, residual-history) are linked into this executable; the others
+// live in the plugin libgapscope_cli_torch.so beside it, loaded only when the command line
+// names one of them or asks for the full help. LibTorch maps ~280 shared libraries at
+// start-up (about half a second): a script computing W2 over a thousand pairs of files
+// should not pay that.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -59,13 +60,14 @@ int main(int argc, char** argv) {
   // naming the file, instead of the signal killing the process mid-save.
   ::signal(SIGXFSZ, SIG_IGN);
   gapscope::flush_denormals_everywhere();  // before any thread: they inherit it (kernels/denormals.h)
-  static const std::set<std::string> kLight{"w2", "data"};  // app/cli's LIGHT_COMMANDS in CMakeLists.txt
+  static const std::set<std::string> kLight{"w2", "data", "residual-gap", "residual-history"};  // app/cli's LIGHT_COMMANDS in CMakeLists.txt
   std::string why;
   if (!kLight.count(named_command(argc, argv)) && !load_torch_commands(why)) {
     std::cerr << "gapscope-cli: error: " << why << "\n";
     return 1;
   }
-  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, export)"};
+  CLI::App app{"gapscope-cli: headless ODE/SDE gap lab (train, sample, data, residual, w2, eval, reproduce, import, "
+               "export, residual-gap, residual-history, ...)"};
   app.require_subcommand(1);
   for (auto& setup : gapscope::cli::registry()) setup(app);
   try {

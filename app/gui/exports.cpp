@@ -10,6 +10,7 @@
 #include "io/figure.h"
 #include "plot_data.h"
 #include "study/density_figure.h"
+#include "study/residual_history.h"
 #include "style/palette.h"
 
 namespace gapscope::gui {
@@ -123,6 +124,25 @@ std::string write_sweep_files(const std::string& dir, const std::vector<SweepRow
   for (const char* ext : {".csv", ".png", ".svg", ".pdf"})
     write_sweep(rows, dir + "/sweep" + ext, title, w2_metric_label(spec));
   return "wrote " + dir + "/sweep.{csv,png,svg,pdf}";
+}
+
+std::string write_gap_files(const std::string& dir, const std::vector<ResidualGapPoint>& points,
+                            const std::vector<TrainRow>& rows, const Config& cfg, const std::string& title) {
+  std::filesystem::create_directories(dir);
+  const std::string csv = dir + "/residual_gap.csv";
+  append_residual_gap_csv(csv, points);
+  const auto all = read_residual_gap_csv(csv);
+  const fig::Figure g = residual_gap_figure(
+      all, "Residual against the ODE\u2013SDE gap: the lab",
+      {"Lab passes (" + std::to_string(all.size()) + " points in " + csv +
+       "): W\u2082 of each finished pass's final clouds by the lab's metric; residual over 2048 fixed collocation points."});
+  for (const char* ext : {".png", ".svg", ".pdf"}) fig::write_figure(g, dir + "/residual_gap" + ext);
+  const ResidualHistory h = residual_history(rows, cfg.eps, cfg.T);
+  write_file_atomically(dir + "/residual_history.csv", residual_history_csv(h));
+  const fig::Figure hf = residual_history_figure(h, title);
+  for (const char* ext : {".png", ".svg", ".pdf"}) fig::write_figure(hf, dir + "/residual_history" + ext);
+  return "wrote " + dir + "/residual_gap.{csv,png,svg,pdf} (" + std::to_string(all.size()) + " points) and " +
+         "residual_history.{csv,png,svg,pdf}";
 }
 
 void write_w2_csv(const std::string& path, const std::vector<W2Row>& rows) {

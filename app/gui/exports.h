@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sample/density.h"
+#include "study/residual_gap.h"
 #include "study/sweep_steps.h"
 #include "train/train.h"
 #include "worker.h"
@@ -38,6 +39,11 @@ std::string write_table(const std::string& dir, Table what, const ExportInput& i
 // sweep.csv + sweep.{png,svg,pdf}; `title` heads the figures.
 std::string write_density_files(const std::string& dir, const DensityGrid& g, const std::string& title);
 std::string write_sweep_files(const std::string& dir, const std::vector<SweepRow>& rows, const std::string& title);
+// The residual–gap tab: residual_gap.csv (appended to: points already in the file stay,
+// this session's are added once) and residual_gap.{png,svg,pdf} of the file's points after
+// the append; residual_history.csv + residual_history.{png,svg,pdf} of `rows`.
+std::string write_gap_files(const std::string& dir, const std::vector<ResidualGapPoint>& points,
+                            const std::vector<TrainRow>& rows, const Config& cfg, const std::string& title);
 
 // The W2 rows beside a checkpoint (gui_w2.csv), so the plot comes back on load. Reading
 // a missing file gives no rows; files from before the outside_* columns load with NaN there.

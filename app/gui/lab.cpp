@@ -99,7 +99,7 @@ Lab::Lab(Session& session, Renderer& renderer, bool show_final, const std::strin
     ui_.playback.play = false;
     ui_.playback.pos = 1;
   }
-  ui_.residual_tab = tab == "density" ? 1 : tab == "sweep" ? 2 : 0;
+  ui_.residual_tab = tab == "density" ? 1 : tab == "sweep" ? 2 : tab == "gap" ? 3 : 0;
   ui_.select_tab = ui_.residual_tab != 0;
   if (ui_.residual_tab == 1) {
     DensityRequest r;
@@ -165,6 +165,7 @@ void Lab::export_all(const std::string& dir) {
   const ExportInput view = ui_.export_view();
   for (Figure f : {Figure::W2, Figure::Losses, Figure::Particles}) s_.export_figure(dir, f, view);
   for (Table t : {Table::History, Table::Particles}) s_.export_table(dir, t, view);
+  s_.export_gap(dir);
   ui_.shots.push_back({dir + "/window.png", ""});
   for (const auto& p : ui_.panels) ui_.shots.push_back({dir + "/panel-" + p.first + ".png", p.first});
   s_.save_checkpoint(dir + "/checkpoint");

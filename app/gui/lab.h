@@ -48,7 +48,8 @@ struct ViewState {
   int density_grid = 64, density_ratio = 0;  // ratio: 0 ODE/model, 1 ODE/data, 2 model/data
   int sweep_n = 2000;
   std::string sweep_list = "25,50,100,200,400,800";
-  int residual_tab = 0;        // 0 residual, 1 ODE density, 2 step sweep
+  int residual_tab = 0;        // 0 residual, 1 ODE density, 2 step sweep, 3 residual–gap
+  int gap_variant = 0;         // the residual–gap tab's x axis: 0 mean R², 1 time-weighted R²_g
   bool select_tab = false;     // select residual_tab in the next frame (the command line's --tab)
   // exports
   std::string out_dir = "gapscope-out", ckpt_dir = "gapscope-out/checkpoint", import_file;

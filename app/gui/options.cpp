@@ -62,8 +62,9 @@ void add_options(CLI::App& app, Raw& raw, LabOptions& o) {
       ->check(CLI::Range(5.0, 1000.0));
   app.add_option("--tab", o.tab,
                  "the residual panel's tab at start: residual, density (computes the ODE density of the first weights) "
-                 "or sweep (runs the step-count sweep on them)")
-      ->check(CLI::IsMember({"residual", "density", "sweep"}));
+                 "sweep (runs the step-count sweep on them) or gap (the residual-gap plot of every finished pass "
+                 "beside the residual over training)")
+      ->check(CLI::IsMember({"residual", "density", "sweep", "gap"}));
   app.add_flag("--show-final", o.show_final, "park the particle playback at t = eps: the newest pass's final clouds");
   app.add_option("--particles", o.session.particles, "particles per sampler (the Sampler panel changes it live)")
       ->check(CLI::Range(10, 50000));
@@ -91,6 +92,7 @@ void open_session(const CLI::App& app, const Raw& raw, LabOptions& o) {
   s.checkpoint = f.checkpoint;
   s.sampler = f.sampler;
   s.residual = f.residual;
+  s.gap_points = f.gap_points;
   std::vector<std::string> sets = raw.sets;
   if (app.count("--lambda")) sets.insert(sets.begin(), "lambda=" + std::to_string(raw.lambda));
   s.lambda_given = app.count("--lambda") > 0;

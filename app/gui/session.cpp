@@ -56,6 +56,7 @@ Config lab_default_config() {
 }
 
 Session::Session(const SessionOptions& opt) : opt_(opt) {
+  worker_.add_gap_points(opt.gap_points);
   std::shared_ptr<Trainer> t;
   std::vector<W2Row> w2;
   std::string what;
@@ -280,6 +281,7 @@ void Session::save_session(const std::string& path, const ViewSettings& view, bo
   f.sampler = worker_.sampler();
   f.residual = worker_.residual();
   f.view = view;
+  f.gap_points = *worker_.gap_points();
   std::error_code ec;  // a folder that cannot be made fails the write below, naming the file
   if (const fs::path parent = fs::path(path).parent_path(); !parent.empty()) fs::create_directories(parent, ec);
   if (with_weights) save_checkpoint(session_checkpoint_dir(path));
@@ -381,6 +383,14 @@ void Session::export_studies(const std::string& dir) {
     if (g) msg = write_density_files(dir, *g, title);
     if (rows) msg += (msg.empty() ? "" : "; ") + write_sweep_files(dir, *rows, title);
     return JobResult::done(msg);
+  });
+}
+
+void Session::export_gap(const std::string& dir) {
+  const GapPointsPtr pts = worker_.gap_points();
+  const std::string title = "Residual over training: " + cfg_.dataset + ", \u03bb = " + style::number(lambda());
+  jobs_.post("export residual-gap", [dir, pts, rows = rows_, cfg = cfg_, title] {
+    return JobResult::done(write_gap_files(dir, *pts, rows, cfg, title));
   });
 }
 

@@ -47,6 +47,7 @@ struct SessionOptions {
   // A saved session's sampler and residual settings (else the counts above and the defaults).
   std::optional<SamplerSettings> sampler;
   std::optional<ResidualSettings> residual;
+  std::vector<ResidualGapPoint> gap_points;  // a saved session's residual–gap points, shown before the new ones
 };
 
 struct Message {
@@ -129,6 +130,10 @@ class Session {
   std::shared_ptr<const std::vector<SweepRow>> sweep() const { return sweep_; }
   int64_t sweep_iteration() const { return sweep_iteration_; }
   void export_studies(const std::string& dir);  // the kept density and sweep (exports.h), a job
+  // The residual–gap points of every finished pass this session (all runs), and their
+  // files with the residual over training of this run (exports.h's write_gap_files), a job.
+  GapPointsPtr gap_points() const { return worker_.gap_points(); }
+  void export_gap(const std::string& dir);
 
   void report(const std::string& text, bool error = false);  // log (last 50) and stderr
   const std::deque<Message>& log() const { return log_; }

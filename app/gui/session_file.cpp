@@ -164,6 +164,15 @@ void write_session_file(const std::string& path, const SessionFile& s, bool with
   // Relative to the session file, so the pair can be moved together.
   if (with_checkpoint) j["checkpoint"] = fs::path(session_checkpoint_dir(path)).filename().string();
   if (s.data) j["data"] = data_json(*s.data);
+  if (!s.gap_points.empty()) {
+    auto v = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
+    json g = json::array();
+    for (const auto& p : s.gap_points)
+      g.push_back({{"source", p.source}, {"iteration", p.iteration}, {"lambda", p.lambda},
+                   {"res_mean_sq", v(p.res_mean_sq)}, {"res_time_weighted", v(p.res_time_weighted)},
+                   {"w2_ode_sde", v(p.w2_ode_sde)}});
+    j["residual_gap"] = g;
+  }
   write_file_atomically(path, j.dump(1) + "\n");
 }
 
@@ -231,6 +240,24 @@ SessionFile read_session_file(const std::string& path) {
     sec.get("period_s", s.residual.period_s);
     sec.done();
     if (!(s.residual.period_s >= 0.5 && s.residual.period_s <= 30)) sec.fail("residual.period_s", "expected a number in [0.5, 30]");
+  }
+  if (const json* g = top.find("residual_gap")) {
+    if (!g->is_array()) top.fail("residual_gap", "expected a list of points");
+    for (const auto& e : *g) {
+      if (!e.is_object()) top.fail("residual_gap", e.dump().substr(0, 40) + ": expected a point object");
+      Section sec(e, "residual_gap[" + std::to_string(s.gap_points.size()) + "]", path);
+      ResidualGapPoint p;
+      sec.get("source", p.source);
+      sec.get("iteration", p.iteration);
+      sec.get("lambda", p.lambda);
+      // null: a value the pass could not measure (NaN), as the CSV's "nan".
+      for (auto [k, out] : {std::pair{"res_mean_sq", &p.res_mean_sq}, std::pair{"res_time_weighted", &p.res_time_weighted},
+                            std::pair{"w2_ode_sde", &p.w2_ode_sde}})
+        if (const json* x = sec.find(k); x && !x->is_null()) sec.get(k, *out);
+      sec.done();
+      if (p.iteration < 0 || !(p.lambda >= 0)) sec.fail("residual_gap", "expected iteration >= 0 and λ >= 0");
+      s.gap_points.push_back(std::move(p));
+    }
   }
   if (const json* v = top.find("view")) {
     Section sec(*v, "view", path);

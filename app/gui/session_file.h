@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/data.h"
@@ -35,6 +36,7 @@ struct SessionFile {
   ViewSettings view;
   std::string checkpoint;               // read: absolute path of the weights' folder, "" when none
   std::optional<WeightedCloud> data;    // dataset csv/file: the cloud, so the file is not needed
+  std::vector<ResidualGapPoint> gap_points;  // the residual–gap plot's points of the session so far
   std::string note;  // read: what opening had to give up ("" normally), one line
 };
 

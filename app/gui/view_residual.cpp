@@ -413,6 +413,10 @@ void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, con
       sweep_tab(s, ui);
       ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("Residual–gap", nullptr, flags(3))) {
+      gap_tab(s, ui);
+      ImGui::EndTabItem();
+    }
     ui.select_tab = false;
     ImGui::EndTabBar();
   }

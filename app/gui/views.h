@@ -29,6 +29,9 @@ void panel_particles(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, co
 void panel_residual(Session& s, ViewState& ui, Renderer& rr, ViewTargets& t, const PanelRect& r);        // view_residual.cpp
 void panel_w2(const Session& s, ViewState& ui, const PanelRect& r);                                       // view_plots.cpp
 void panel_losses(const Session& s, ViewState& ui, const PanelRect& r);                                   // view_plots.cpp
+// The residual panel's residual–gap tab (view_gap.cpp): the scatter of every finished pass
+// beside the mean |R| per time slice over training.
+void gap_tab(Session& s, ViewState& ui);
 
 // view_data.cpp: drawing, loading and sharing data and sessions.
 void section_data(Session& s, ViewState& ui);     // the controls' Data section

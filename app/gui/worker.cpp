@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
@@ -77,7 +78,8 @@ W2Spec w2_spec(const SamplerSettings& s, uint64_t seed) {
   return w;
 }
 
-Worker::Worker() : w2_(std::make_shared<std::vector<W2Row>>()) { thread_ = std::thread([this] {
+Worker::Worker()
+    : w2_(std::make_shared<std::vector<W2Row>>()), gap_(std::make_shared<std::vector<ResidualGapPoint>>()) { thread_ = std::thread([this] {
     flush_denormals_this_thread();
     loop();
   }); }
@@ -94,6 +96,7 @@ Worker::~Worker() {
 void Worker::set_session(std::shared_ptr<Trainer> trainer, const Config& cfg, std::vector<W2Row> w2) {
   {
     std::lock_guard<std::mutex> l(m_);
+    if (trainer) ++runs_;
     trainer_ = std::move(trainer);
     cfg_ = cfg;
     current_.reset();
@@ -281,7 +284,7 @@ void Worker::run_pass(uint64_t epoch) {
     wait_until(t0 + ss.min_pass_seconds * static_cast<double>(k) / pass->total_steps, epoch);
   }
   pass_s_ = now_s() - t0;
-  finish_pass(epoch, pass, tr->knobs().lambda.load(), w2_spec(ss, id));
+  finish_pass(epoch, pass, tr->knobs().lambda.load(), w2_spec(ss, id), snap);
 }
 
 void Worker::wait_until(double t, uint64_t epoch) const {
@@ -289,19 +292,61 @@ void Worker::wait_until(double t, uint64_t epoch) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, static_cast<int>((t - now_s()) * 1000) + 1)));
 }
 
-void Worker::finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec) {
+void Worker::finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec,
+                         const SnapshotPtr& snap) {
+  Config cfg;
+  std::string source;
   {
     std::lock_guard<std::mutex> l(m_);
     if (epoch_.load() != epoch) return;
     complete_ = pass;
     error_.clear();
+    cfg = cfg_;
+    source = "run " + std::to_string(runs_) + ": " + cfg_.dataset;
   }
+  if (spec.metric != W2Metric::Grid) source += spec.metric == W2Metric::Exact ? " (exact W2)" : " (sliced W2)";
   const W2Row row = measure_gap(*pass, lambda, spec);
+  ResidualGapPoint gp;
+  gp.source = source;
+  gp.iteration = pass->iteration;
+  gp.lambda = lambda;
+  gp.w2_ode_sde = row.ode_sde;
+  try {
+    // The history's points and slices (train.cpp), so the plot and the history agree.
+    const Sde sde = Sde::from_config(cfg);
+    const ResidualStats st = residual_stats(*snap, sde, cfg.box, 2048, kResidualSlices);
+    gp.res_mean_sq = st.mean_sq;
+    gp.res_time_weighted = time_weighted_residual(sde, st.slice_t, st.slice_mean_sq);
+  } catch (const std::exception&) {
+    // No residual for this model: the point keeps NaN, which the plot counts as not drawable.
+  }
   std::lock_guard<std::mutex> l(m_);
   if (epoch_.load() != epoch) return;
   auto w = std::make_shared<std::vector<W2Row>>(*w2_);
   w->push_back(row);
   w2_ = std::move(w);
+  auto g = std::make_shared<std::vector<ResidualGapPoint>>(*gap_);
+  g->push_back(std::move(gp));
+  gap_ = std::move(g);
+}
+
+GapPointsPtr Worker::gap_points() const {
+  std::lock_guard<std::mutex> l(m_);
+  return gap_;
+}
+
+void Worker::add_gap_points(const std::vector<ResidualGapPoint>& p) {
+  std::lock_guard<std::mutex> l(m_);
+  auto g = std::make_shared<std::vector<ResidualGapPoint>>(p);
+  g->insert(g->end(), gap_->begin(), gap_->end());
+  gap_ = std::move(g);
+  // A reopened session's runs keep their numbers; this worker's next run counts on from them.
+  int most = 0;
+  for (const auto& q : p) {
+    int n = 0;
+    if (std::sscanf(q.source.c_str(), "run %d:", &n) == 1) most = std::max(most, n);
+  }
+  runs_ += most;
 }
 
 }  // namespace gapscope::gui

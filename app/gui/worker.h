@@ -19,6 +19,7 @@
 #include "core/snapshot.h"
 #include "sample/residual_field.h"
 #include "sample/sample.h"
+#include "study/residual_gap.h"
 #include "transport/w2_triple.h"
 
 namespace gapscope {
@@ -100,6 +101,12 @@ struct ResidualFields {
 };
 using FieldsPtr = std::shared_ptr<const ResidualFields>;
 
+// Every finished pass of this worker's life as one point of the residual–gap plot: W2(ODE,
+// SDE) of the pass and the residual of the weights that drove it (study/residual_gap.h),
+// over the same 2 048 fixed collocation points as the training history's statistics. Kept
+// across λ changes and new runs (each run its own source, "run 2: circles2").
+using GapPointsPtr = std::shared_ptr<const std::vector<ResidualGapPoint>>;
+
 class Worker {
  public:
   Worker();
@@ -116,6 +123,8 @@ class Worker {
   PassPtr last_complete() const;    // the newest finished pass
   FieldsPtr fields() const;
   std::shared_ptr<const std::vector<W2Row>> w2() const;
+  GapPointsPtr gap_points() const;
+  void add_gap_points(const std::vector<ResidualGapPoint>& p);  // a saved session's, before the new ones
   std::string error() const;
   double last_pass_seconds() const { return pass_s_.load(); }
 
@@ -124,7 +133,7 @@ class Worker {
   void run_pass(uint64_t epoch);
   void wait_until(double t, uint64_t epoch) const;  // t in steady-clock seconds; early when the session changes
   // Publishes the finished pass, then its W2 row (unless the session changed meanwhile).
-  void finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec);
+  void finish_pass(uint64_t epoch, const PassPtr& pass, double lambda, const W2Spec& spec, const SnapshotPtr& snap);
   void maybe_refresh_fields(bool force);
   bool session_changed(uint64_t epoch) const { return epoch_.load() != epoch || stop_.load() || restart_.load(); }
 
@@ -136,6 +145,8 @@ class Worker {
   PassPtr current_, complete_;
   FieldsPtr fields_;
   std::shared_ptr<const std::vector<W2Row>> w2_;
+  GapPointsPtr gap_;
+  int runs_ = 0;  // trainers seen: the gap points' source "run N"
   std::string error_;
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> stop_{false}, restart_{false}, fields_dirty_{true};

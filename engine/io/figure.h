@@ -62,9 +62,35 @@ struct Heatmap {
   std::vector<double> values;             // nx * ny, row-major, row 0 at y0 (the bottom); non-finite: not drawn
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;  // the cells tile [x0, x1] x [y0, y1]
   style::Colormap map = style::Colormap::Sequential;
+  Scale scale = Scale::Linear;    // of the colours; Log: values <= 0 are not drawn, the bar has decade ticks
   double vmin = NAN, vmax = NAN;  // NaN: the values' range
   bool colorbar = true;           // to the right of the panel, with ticks and `label`
   std::string label;
+};
+
+// How a panel's Scatter values become colours, with a colour bar right of the panel (a
+// panel has this or a heatmap's bar, not both). On a log scale the values <= 0 — λ = 0
+// among λ = 0.1, 1, 10 — cannot sit on the gradient: they are drawn in `zero_color` and
+// the bar gets a separate box of that colour under the gradient, labelled `zero_label`.
+struct ColorScale {
+  style::Colormap map = style::Colormap::Sequential;
+  Scale scale = Scale::Linear;
+  double vmin = NAN, vmax = NAN;  // NaN: the range of the scatters' (positive, on Log) values
+  std::string label;
+  style::Color zero_color{255, 255, 255};
+  std::string zero_label = "0";
+};
+
+enum class Marker { Circle, Square, Triangle, Diamond };
+
+// Markers coloured one by one through the panel's color_scale (runs coloured by λ), each
+// with a thin ink rim so that light colours read on the page. The legend shows the shape.
+struct Scatter {
+  std::string name;                 // its legend entry; empty: none
+  std::vector<double> x, y, value;  // value: empty, or one per point (non-finite: drawn in `color`)
+  style::Color color = style::paper::kMuted;  // without a value or a colour scale
+  Marker marker = Marker::Circle;
+  double radius = 2.6;
 };
 
 struct Mark {  // a dashed vertical line across the plot, its label at the top (e.g. a λ change)
@@ -88,6 +114,8 @@ struct Panel {
   Axis x, y;
   std::vector<Line> lines;
   std::vector<Cloud> clouds;  // drawn in order, over the heatmap, under the lines
+  std::vector<Scatter> scatters;  // over the lines
+  std::optional<ColorScale> color_scale;  // of the scatters' values
   std::optional<Heatmap> heatmap;
   std::vector<Mark> marks;
   Legend legend = Legend::Auto;      // lists the named lines and clouds

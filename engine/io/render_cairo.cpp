@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -212,6 +213,7 @@ struct Entry {  // one legend row
   std::string name;
   const Line* line = nullptr;
   const Cloud* cloud = nullptr;
+  const Scatter* scatter = nullptr;
 };
 
 struct MarkLabel {
@@ -232,11 +234,25 @@ struct Prepared {
   Legend legend = Legend::None;
   double legend_w = 0, legend_h = 0;
   std::vector<MarkLabel> marks;
-  // colour bar
+  // colour bar: of the heatmap or of the colour scale; vmin/vmax in colour units (log10 on a log scale)
   bool bar = false;
   double vmin = 0, vmax = 1;
+  bool bar_log = false;
+  style::Colormap bar_map = style::Colormap::Sequential;
+  std::string bar_label;
+  bool gradient = true;   // false: no value on the gradient (every one was <= 0 on a log scale)
+  bool zero_box = false;  // the box of the values <= 0 under a log scale's gradient
+  Color zero_color;
+  std::string zero_label;
   style::Ticks bt;
   std::vector<std::string> bl;
+  // Where v lies on the colour range, in [0, 1] unclamped; NaN where the scale has no place for it.
+  double color_s(double v) const {
+    if (!std::isfinite(v) || (bar_log && v <= 0)) return NAN;
+    return ((bar_log ? std::log10(v) : v) - vmin) / (vmax - vmin);
+  }
+  // The gradient's part of the bar (plot coordinates, y down): all of it, or above the zero box.
+  double gradient_top = 0, gradient_bottom = 0, zero_top = 0;
   // space around the plot area
   bool show_x = true, show_y = true;  // tick labels and axis labels
   double left = 0, right = 0, below = 0, above = 0;
@@ -244,7 +260,6 @@ struct Prepared {
   double bar_x = 0, legend_x = 0;        // offsets right of the plot area
 };
 
-double heat_value(double v, double vmin, double vmax) { return (v - vmin) / (vmax - vmin); }
 
 // visit(x, y, joined) for every drawable vertex of a polyline, in plot coordinates;
 // `joined` is false after a break (a non-finite value, a non-positive one on a log axis),
@@ -309,6 +324,19 @@ void validate(const Figure& f) {
             std::to_string(l.y.size()) + " y values");
     for (const auto& c : p.clouds)
       if (c.data().d < 1) bad(where(f, k) + ", cloud '" + c.name + "': dimension " + std::to_string(c.data().d));
+    for (const auto& sc : p.scatters)
+      if (sc.x.size() != sc.y.size() || (!sc.value.empty() && sc.value.size() != sc.x.size()))
+        bad(where(f, k) + ", scatter '" + sc.name + "': " + std::to_string(sc.x.size()) + " x, " +
+            std::to_string(sc.y.size()) + " y, " + std::to_string(sc.value.size()) + " values");
+    if (p.color_scale && p.heatmap && p.heatmap->colorbar)
+      bad(where(f, k) + ": a colour scale and a heatmap's colour bar would share one place");
+    for (auto [scale, lo, hi] : {std::tuple{p.color_scale ? p.color_scale->scale : Scale::Linear,
+                                            p.color_scale ? p.color_scale->vmin : NAN,
+                                            p.color_scale ? p.color_scale->vmax : NAN},
+                                 std::tuple{p.heatmap ? p.heatmap->scale : Scale::Linear,
+                                            p.heatmap ? p.heatmap->vmin : NAN, p.heatmap ? p.heatmap->vmax : NAN}})
+      if (scale == Scale::Log && ((std::isfinite(lo) && lo <= 0) || (std::isfinite(hi) && hi <= 0)))
+        bad(where(f, k) + ": a log colour scale needs positive ends");
     if (p.heatmap) {
       const Heatmap& h = *p.heatmap;
       if (h.nx < 1 || h.ny < 1 || h.values.size() != static_cast<std::size_t>(h.nx) * h.ny)
@@ -354,16 +382,51 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
       }
     }
   }
+  for (const auto& sc : p.scatters)
+    for (std::size_t i = 0; i < sc.x.size(); ++i)
+      if (r.sx.usable(sc.x[i]) && r.sy.usable(sc.y[i]))
+        ex.add(r.sx.unit(sc.x[i])), ey.add(r.sy.unit(sc.y[i])), any = true;
+  // The colour range, in colour units: the given ends, else the values' (positive ones on a log scale).
+  auto colour_range = [&](Scale scale, double lo, double hi, const Extent& v) {
+    r.bar_log = scale == Scale::Log;
+    auto unit = [&](double x) { return r.bar_log ? std::log10(x) : x; };
+    r.gradient = v.valid() || std::isfinite(lo) || std::isfinite(hi);
+    r.vmin = std::isfinite(lo) ? unit(lo) : (v.valid() ? v.lo : 0);
+    r.vmax = std::isfinite(hi) ? unit(hi) : (v.valid() ? v.hi : 1);
+    // A constant map: its colour mid-scale (half a decade either side on a log scale).
+    if (!(r.vmax > r.vmin)) r.vmin -= 0.5, r.vmax += 0.5;
+  };
   if (p.heatmap) {
     const Heatmap& h = *p.heatmap;
     if (r.sx.usable(h.x0) && r.sx.usable(h.x1)) ex.add(r.sx.unit(h.x0)), ex.add(r.sx.unit(h.x1));
     if (r.sy.usable(h.y0) && r.sy.usable(h.y1)) ey.add(r.sy.unit(h.y0)), ey.add(r.sy.unit(h.y1));
     Extent v;
-    for (double x : h.values) v.add(x);
+    const bool log = h.scale == Scale::Log;
+    for (double x : h.values)
+      if (!log || x > 0) v.add(log ? std::log10(x) : x);
     if (v.valid()) any = true;
-    r.vmin = std::isfinite(h.vmin) ? h.vmin : (v.valid() ? v.lo : 0);
-    r.vmax = std::isfinite(h.vmax) ? h.vmax : (v.valid() ? v.hi : 1);
-    if (!(r.vmax > r.vmin)) r.vmin -= 0.5, r.vmax += 0.5;  // a constant map: its colour mid-scale
+    colour_range(h.scale, h.vmin, h.vmax, v);
+    r.gradient = true;
+    r.bar_map = h.map;
+    r.bar_label = h.label;
+  } else if (p.color_scale) {
+    const ColorScale& cs = *p.color_scale;
+    Extent v;
+    const bool log = cs.scale == Scale::Log;
+    bool zero = false;
+    for (const auto& sc : p.scatters)
+      for (std::size_t i = 0; i < sc.value.size(); ++i) {
+        if (!r.sx.usable(sc.x[i]) || !r.sy.usable(sc.y[i])) continue;
+        const double x = sc.value[i];
+        if (log && x <= 0) zero = true;
+        else if (std::isfinite(x)) v.add(log ? std::log10(x) : x);
+      }
+    colour_range(cs.scale, cs.vmin, cs.vmax, v);
+    r.bar_map = cs.map;
+    r.bar_label = cs.label;
+    r.zero_box = zero;
+    r.zero_color = cs.zero_color;
+    r.zero_label = cs.zero_label;
   }
   resolve(p.x, ex, r.sx.lo, r.sx.hi);
 
@@ -398,7 +461,7 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
   resolve(p.y, ey, r.sy.lo, r.sy.hi);
 
   r.empty = !any;
-  const bool clouds_only = p.lines.empty() && !p.heatmap;
+  const bool clouds_only = p.lines.empty() && !p.heatmap && p.scatters.empty();
   r.empty_text = !p.empty_text.empty() ? p.empty_text : clouds_only && !p.clouds.empty() ? "no points" : "no data";
 
   const Font tf = z.tick();
@@ -437,6 +500,8 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
     if (!l.name.empty()) r.entries.push_back({l.name, &l, nullptr});
   for (const auto& c : p.clouds)
     if (!c.name.empty()) r.entries.push_back({c.name, nullptr, &c});
+  for (const auto& sc : p.scatters)
+    if (!sc.name.empty()) r.entries.push_back({sc.name, nullptr, nullptr, &sc});
   if (!r.entries.empty() && p.legend != Legend::None) {
     const Font lf = z.legend();
     double tw = 0;
@@ -462,6 +527,14 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
         });
       };
       for (const auto& l : p.lines) along(l.x, l.y);
+      for (const auto& sc : p.scatters)
+        for (std::size_t i = 0; i < sc.x.size(); ++i)
+          if (r.sx.usable(sc.x[i]) && r.sy.usable(sc.y[i])) {
+            // A marker's whole disc, not only its centre.
+            const double cx = r.sx(sc.x[i]), cy = r.sy(sc.y[i]);
+            for (double dx : {-sc.radius, 0.0, sc.radius})
+              for (double dy : {-sc.radius, 0.0, sc.radius}) ink.push_back({cx + dx, cy + dy});
+          }
       for (std::size_t k = 0; k < p.clouds.size(); ++k) {
         along(r.hist_x[k], r.hist_y[k]);
         const Points& pts = p.clouds[k].data();
@@ -502,15 +575,22 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
     }
   }
 
-  // Colour bar ticks.
-  if (p.heatmap && p.heatmap->colorbar) {
+  // Colour bar ticks, along the gradient's part of the bar.
+  if ((p.heatmap && p.heatmap->colorbar) || p.color_scale) {
     r.bar = true;
-    Scaler sb;
-    sb.lo = r.vmin, sb.hi = r.vmax;
-    sb.p0 = H, sb.p1 = 0;
-    r.bt = fitted_ticks(sb, std::max(3, static_cast<int>(H / (3.2 * f.font_size))), 0.5 * f.font_size,
-                        [&](const std::string&) { return kCap * tf.size; });
-    r.bl = labels_for(r.bt);
+    const double zh = 1.1 * f.font_size, gap = 0.5 * f.font_size;
+    r.gradient_top = 0;
+    r.gradient_bottom = r.zero_box ? (r.gradient ? H - zh - gap : 0) : H;
+    r.zero_top = H - zh;
+    if (r.gradient) {
+      Scaler sb;
+      sb.log = r.bar_log;
+      sb.lo = r.vmin, sb.hi = r.vmax;
+      sb.p0 = r.gradient_bottom, sb.p1 = r.gradient_top;
+      r.bt = fitted_ticks(sb, std::max(3, static_cast<int>((sb.p0 - sb.p1) / (3.2 * f.font_size))),
+                          0.5 * f.font_size, [&](const std::string&) { return kCap * tf.size; });
+      r.bl = labels_for(r.bt);
+    }
   }
 
   // Space around the plot area.
@@ -530,9 +610,10 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
   if (r.bar) {
     double bw = 0;
     for (const auto& s : r.bl) bw = std::max(bw, text_width(cr, s, tf));
+    if (r.zero_box) bw = std::max(bw, text_width(cr, r.zero_label, tf));
     r.bar_x = 0.8 * f.font_size;
     right = r.bar_x + 0.9 * f.font_size + z.tick_len() + z.pad() + bw;
-    if (!p.heatmap->label.empty()) right += z.pad() + z.label().size * (kCap + kDescent);
+    if (!r.bar_label.empty()) right += z.pad() + z.label().size * (kCap + kDescent);
   }
   if (r.legend == Legend::Right) {
     r.legend_x = right + 0.6 * f.font_size;
@@ -797,7 +878,12 @@ void draw_heatmap(cairo_t* cr, const Figure& f, const Prepared& p, const Heatmap
         row[x] = 0;
         continue;
       }
-      const style::Rgb c = style::colormap(h.map, heat_value(v, p.vmin, p.vmax));
+      const double s = p.color_s(v);
+      if (std::isnan(s)) {  // <= 0 on a log colour scale
+        row[x] = 0;
+        continue;
+      }
+      const style::Rgb c = style::colormap(h.map, s);
       row[x] = 0xFF000000u | ch(c.r) << 16 | ch(c.g) << 8 | ch(c.b);
     }
   }
@@ -811,6 +897,63 @@ void draw_heatmap(cairo_t* cr, const Figure& f, const Prepared& p, const Heatmap
   cairo_fill(cr);
   cairo_restore(cr);
   cairo_surface_destroy(img);
+}
+
+// One marker's path centred at (x, y), about as much ink as a circle of radius r.
+void marker_path(cairo_t* cr, Marker m, double x, double y, double r) {
+  cairo_new_sub_path(cr);
+  switch (m) {
+    case Marker::Circle:
+      cairo_arc(cr, x, y, r, 0, 2 * kPi);
+      break;
+    case Marker::Square:
+      cairo_rectangle(cr, x - 0.89 * r, y - 0.89 * r, 1.78 * r, 1.78 * r);
+      break;
+    case Marker::Triangle: {
+      const double a = 1.3 * r;
+      cairo_move_to(cr, x, y - a);
+      cairo_line_to(cr, x + 0.866 * a, y + 0.5 * a);
+      cairo_line_to(cr, x - 0.866 * a, y + 0.5 * a);
+      cairo_close_path(cr);
+      break;
+    }
+    case Marker::Diamond:
+      cairo_move_to(cr, x, y - 1.25 * r);
+      cairo_line_to(cr, x + 1.0 * r, y);
+      cairo_line_to(cr, x, y + 1.25 * r);
+      cairo_line_to(cr, x - 1.0 * r, y);
+      cairo_close_path(cr);
+      break;
+  }
+}
+
+void draw_marker(cairo_t* cr, Marker m, double x, double y, double r, Color fill) {
+  marker_path(cr, m, x, y, r);
+  source(cr, fill);
+  cairo_fill_preserve(cr);
+  source(cr, paper::kInk);
+  cairo_set_line_width(cr, std::max(0.35, 0.22 * r));
+  cairo_stroke(cr);
+}
+
+Color to_color(style::Rgb c) {
+  auto ch = [](float v) { return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.f, 1.f) * 255)); };
+  return {ch(c.r), ch(c.g), ch(c.b)};
+}
+
+void draw_scatter(cairo_t* cr, const Panel& panel, const Prepared& p, const Scatter& sc) {
+  for (std::size_t i = 0; i < sc.x.size(); ++i) {
+    if (!p.sx.usable(sc.x[i]) || !p.sy.usable(sc.y[i])) continue;
+    Color fill = sc.color;
+    if (panel.color_scale && !sc.value.empty()) {
+      const double v = sc.value[i], s = p.color_s(v);
+      if (!std::isnan(s))
+        fill = to_color(style::colormap(p.bar_map, s));
+      else if (p.bar_log && v <= 0)
+        fill = p.zero_color;
+    }
+    draw_marker(cr, sc.marker, p.sx(sc.x[i]), p.sy(sc.y[i]), sc.radius, fill);
+  }
 }
 
 // A legend row's sample at (x, y) (its left end, vertically centred), `w` wide.
@@ -827,6 +970,8 @@ void draw_swatch(cairo_t* cr, const Entry& e, double x, double y, double w) {
       cairo_arc(cr, x + w / 2, y, marker_radius(l), 0, 2 * kPi);
       cairo_fill(cr);
     }
+  } else if (e.scatter) {
+    draw_marker(cr, e.scatter->marker, x + w / 2, y, std::min(e.scatter->radius, 0.3 * w), paper::kGrid);
   } else if (e.cloud) {
     const Cloud& c = *e.cloud;
     if (c.data().d == 1) {
@@ -877,6 +1022,7 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
     cairo_set_dash(cr, nullptr, 0, 0);
   }
   for (const auto& l : panel.lines) draw_line(cr, p, l);
+  for (const auto& sc : panel.scatters) draw_scatter(cr, panel, p, sc);
   cairo_restore(cr);
 
   const Font mf = z.mark();
@@ -953,33 +1099,47 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
     }
   }
 
-  // Colour bar: the map as a gradient (vector in every format), its ticks and label.
+  // Colour bar: the map as a gradient (vector in every format), its ticks and label, and
+  // under it the box of the values a log scale has no place for.
   if (p.bar) {
-    const Heatmap& h = *panel.heatmap;
     const double bx = W + p.bar_x, bw = 0.9 * f.font_size;
-    cairo_pattern_t* g = cairo_pattern_create_linear(0, H, 0, 0);
-    const auto& stops = style::colormap_stops(h.map);
-    for (std::size_t i = 0; i < stops.size(); ++i)
-      cairo_pattern_add_color_stop_rgb(g, stops.size() > 1 ? static_cast<double>(i) / (stops.size() - 1) : 0,
-                                       stops[i].r, stops[i].g, stops[i].b);
-    cairo_rectangle(cr, bx, 0, bw, H);
-    cairo_set_source(cr, g);
-    cairo_fill(cr);
-    cairo_pattern_destroy(g);
-    cairo_rectangle(cr, bx, 0, bw, H);
-    source(cr, paper::kInk);
-    cairo_set_line_width(cr, z.frame());
-    cairo_stroke(cr);
+    const double top = p.gradient_top, bottom = p.gradient_bottom, gh = bottom - top;
     double lw = 0;
-    for (std::size_t i = 0; i < p.bt.values.size(); ++i) {
-      const double s = heat_value(p.bt.values[i], p.vmin, p.vmax);
-      const double y = H - s * H;
-      stroke_line(cr, bx + bw, y, bx + bw + tl, y, paper::kInk, z.frame());
-      text(cr, p.bl[i], tf, paper::kInk, bx + bw + tl + z.pad(), y, 0, 0.5);
-      lw = std::max(lw, text_width(cr, p.bl[i], tf));
+    if (p.gradient && gh > 0) {
+      cairo_pattern_t* g = cairo_pattern_create_linear(0, bottom, 0, top);
+      const auto& stops = style::colormap_stops(p.bar_map);
+      for (std::size_t i = 0; i < stops.size(); ++i)
+        cairo_pattern_add_color_stop_rgb(g, stops.size() > 1 ? static_cast<double>(i) / (stops.size() - 1) : 0,
+                                         stops[i].r, stops[i].g, stops[i].b);
+      cairo_rectangle(cr, bx, top, bw, gh);
+      cairo_set_source(cr, g);
+      cairo_fill(cr);
+      cairo_pattern_destroy(g);
+      cairo_rectangle(cr, bx, top, bw, gh);
+      source(cr, paper::kInk);
+      cairo_set_line_width(cr, z.frame());
+      cairo_stroke(cr);
+      for (std::size_t i = 0; i < p.bt.values.size(); ++i) {
+        const double s = p.color_s(p.bt.values[i]);
+        const double y = bottom - s * gh;
+        stroke_line(cr, bx + bw, y, bx + bw + tl, y, paper::kInk, z.frame());
+        text(cr, p.bl[i], tf, paper::kInk, bx + bw + tl + z.pad(), y, 0, 0.5);
+        lw = std::max(lw, text_width(cr, p.bl[i], tf));
+      }
     }
-    if (!h.label.empty())
-      text(cr, h.label, lf, paper::kInk, bx + bw + tl + z.pad() + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0,
+    if (p.zero_box) {
+      const double zt = p.zero_top, zh = H - zt;
+      cairo_rectangle(cr, bx, zt, bw, zh);
+      source(cr, p.zero_color);
+      cairo_fill_preserve(cr);
+      source(cr, paper::kInk);
+      cairo_set_line_width(cr, z.frame());
+      cairo_stroke(cr);
+      text(cr, p.zero_label, tf, paper::kInk, bx + bw + tl + z.pad(), zt + zh / 2, 0, 0.5);
+      lw = std::max(lw, text_width(cr, p.zero_label, tf));
+    }
+    if (!p.bar_label.empty())
+      text(cr, p.bar_label, lf, paper::kInk, bx + bw + tl + z.pad() + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0,
            -kPi / 2);
   }
 }

@@ -64,7 +64,7 @@ ResidualStats residual_stats(const WeightSnapshot& w, const Sde& sde, double box
   for (auto& x : xv) x = static_cast<float>(box * (2 * U(rng) - 1));
   auto r = evaluate(w, sde, tv, xv);
   ResidualStats s;
-  std::vector<double> sum(n_slices, 0.0);
+  std::vector<double> sum(n_slices, 0.0), sum_sq(n_slices, 0.0);
   std::vector<int> cnt(n_slices, 0);
   for (int i = 0; i < n_points; ++i) {
     const double a = std::fabs(static_cast<double>(r[i]));
@@ -75,6 +75,7 @@ ResidualStats residual_stats(const WeightSnapshot& w, const Sde& sde, double box
     int k = static_cast<int>((tv[i] - sde.eps) / (sde.T - sde.eps) * n_slices);
     k = std::min(std::max(k, 0), n_slices - 1);
     sum[k] += a;
+    sum_sq[k] += a * a;
     ++cnt[k];
   }
   s.mean_sq /= n_points;
@@ -82,6 +83,7 @@ ResidualStats residual_stats(const WeightSnapshot& w, const Sde& sde, double box
   for (int k = 0; k < n_slices; ++k) {
     s.slice_t.push_back(sde.eps + (k + 0.5) * (sde.T - sde.eps) / n_slices);
     s.slice_mean_abs.push_back(cnt[k] ? sum[k] / cnt[k] : NAN);
+    s.slice_mean_sq.push_back(cnt[k] ? sum_sq[k] / cnt[k] : NAN);
   }
   return s;
 }

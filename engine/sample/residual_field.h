@@ -40,6 +40,7 @@ ResidualField residual_field(const WeightSnapshot& w, const Sde& sde, const Fiel
 struct ResidualStats {
   double mean_sq = 0, mean_abs = 0, max_abs = 0;  // of R (score model: of |r|) over the collocation box
   std::vector<double> slice_t, slice_mean_abs;     // mean |R| per time slice (slice centres)
+  std::vector<double> slice_mean_sq;               // mean R² per time slice (NaN: no point fell in it)
 };
 
 // Over n_points collocation points, uniform in [-box, box]^d x [eps, T], drawn from a

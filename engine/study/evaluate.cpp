@@ -11,6 +11,7 @@
 #include "core/sde.h"
 #include "sample/residual_field.h"
 #include "sample/sample.h"
+#include "study/residual_gap.h"
 #include "train/train.h"
 
 namespace gapscope {
@@ -136,6 +137,7 @@ EvalResult evaluate(const SnapshotPtr& w, const Config& c, const EvalOptions& o,
     r.res_mean_sq = st.mean_sq;
     r.res_mean_abs = st.mean_abs;
     r.res_max_abs = st.max_abs;
+    r.res_time_weighted = time_weighted_residual(Sde::from_config(c), st.slice_t, st.slice_mean_sq);
     r.residual_box = c.box;
     r.seconds.residual = since(t0);
     if (progress) progress("residual", 1.0);
@@ -170,7 +172,8 @@ nlohmann::json to_json(const EvalResult& r) {
   j["outside"] = {{"ode", v(r.outside.ode)}, {"sde", v(r.outside.sde)}, {"data", v(r.outside.data)},
                   {"box", r.outside.box}};
   j["residual"] = {{"mean_sq", v(r.res_mean_sq)}, {"mean_abs", v(r.res_mean_abs)},
-                   {"max_abs", v(r.res_max_abs)}, {"box", r.residual_box}};
+                   {"max_abs", v(r.res_max_abs)}, {"time_weighted", v(r.res_time_weighted)},
+                   {"box", r.residual_box}};
   j["seconds"] = {{"sample_ode", r.seconds.sample_ode}, {"sample_sde", r.seconds.sample_sde},
                   {"data", r.seconds.data},             {"w2_grid", r.seconds.w2_grid},
                   {"w2_exact", r.seconds.w2_exact},     {"residual", r.seconds.residual},

@@ -66,6 +66,7 @@ struct EvalResult {
   W2Triple exact;  // exact W2 between the (sub)sampled clouds; NaN when skipped
   OutsideShares outside;  // share of each cloud outside the grid metric's box
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;  // NaN when skipped
+  double res_time_weighted = NAN;  // R²_g (study/residual_gap.h) of the same points; NaN when skipped
   double residual_box = 0;
   EvalTimes seconds;
   std::vector<std::string> notes;  // why a value is NaN

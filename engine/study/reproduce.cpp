@@ -24,6 +24,7 @@
 #include "io/torch_import.h"
 #include "study/import_network.h"
 #include "study/evaluate.h"
+#include "study/residual_gap.h"
 #include "style/format.h"
 #include "style/palette.h"
 #include "train/train.h"
@@ -211,7 +212,10 @@ json to_json(const CellResult& r) {
               {"network", r.network},
               {"steps", r.steps},
               {"seed", r.seed},
+              {"nfe_ode", r.nfe_ode},
+              {"nfe_sde", r.nfe_sde},
               {"res_mean_sq", v(r.res_mean_sq)},
+              {"res_time_weighted", v(r.res_time_weighted)},
               {"res_mean_abs", v(r.res_mean_abs)},
               {"res_max_abs", v(r.res_max_abs)},
               {"outside_ode", v(r.outside_ode)},
@@ -244,6 +248,9 @@ CellResult cell_result_from_json(const json& j) {
   r.network = j.value("network", std::string());
   r.res_mean_sq = j.contains("res_mean_sq") ? num("res_mean_sq") : NAN;
   r.res_mean_abs = j.contains("res_mean_abs") ? num("res_mean_abs") : NAN;
+  r.res_time_weighted = j.contains("res_time_weighted") ? num("res_time_weighted") : NAN;
+  r.nfe_ode = j.value("nfe_ode", std::size_t{0});
+  r.nfe_sde = j.value("nfe_sde", std::size_t{0});
   r.res_max_abs = j.contains("res_max_abs") ? num("res_max_abs") : NAN;
   r.outside_ode = j.contains("outside_ode") ? num("outside_ode") : NAN;
   r.outside_sde = j.contains("outside_sde") ? num("outside_sde") : NAN;
@@ -405,6 +412,9 @@ bool run_cell(const ReproduceOptions& o, const CellSpec& s, const ReproduceEvent
   r.res_mean_sq = e.res_mean_sq;
   r.res_mean_abs = e.res_mean_abs;
   r.res_max_abs = e.res_max_abs;
+  r.res_time_weighted = e.res_time_weighted;
+  r.nfe_ode = e.nfe_ode;
+  r.nfe_sde = e.nfe_sde;
   r.outside_ode = e.outside.ode;
   r.outside_sde = e.outside.sde;
   r.notes = e.notes;
@@ -542,12 +552,14 @@ std::string source_sentence(const CellResult& r) {
 void write_csv(const fs::path& p, const std::vector<CellResult>& cells) {
   std::ostringstream s;
   s << "dataset,lambda,w2_ode_sde,w2_ode_data,w2_sde_data,iterations,seconds,train_seconds,eval_seconds,samples,"
-       "grid,box,steps,res_mean_sq,res_mean_abs,res_max_abs,outside_ode,outside_sde,metric,network\n";
+       "grid,box,steps,nfe_ode,nfe_sde,res_mean_sq,res_mean_abs,res_max_abs,res_time_weighted,outside_ode,outside_sde,"
+       "metric,network\n";
   for (const auto& r : cells)
     s << r.dataset << ',' << num(r.lambda) << ',' << num(r.w2_ode_sde) << ',' << num(r.w2_ode_data) << ','
       << num(r.w2_sde_data) << ',' << r.iterations << ',' << num(r.seconds) << ',' << num(r.train_seconds) << ','
       << num(r.eval_seconds) << ',' << r.samples << ',' << r.grid << ',' << num(r.box) << ',' << r.steps << ','
-      << num(r.res_mean_sq) << ',' << num(r.res_mean_abs) << ',' << num(r.res_max_abs) << ',' << num(r.outside_ode)
+      << r.nfe_ode << ',' << r.nfe_sde << ',' << num(r.res_mean_sq) << ',' << num(r.res_mean_abs) << ','
+      << num(r.res_max_abs) << ',' << num(r.res_time_weighted) << ',' << num(r.outside_ode)
       << ',' << num(r.outside_sde) << ',' << metric_name(r) << ',' << csv_field(r.network) << "\n";
   write_file_atomically(p.string(), s.str());
 }
@@ -568,6 +580,9 @@ Layout layout(const std::vector<CellResult>& cells) {
   std::sort(L.weights.begin(), L.weights.end());
   return L;
 }
+
+// A count that older result.json files lack (0): "—" rather than a misleading 0.
+std::string nfe(std::size_t n) { return n ? std::to_string(n) : std::string("—"); }
 
 void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
   const Layout L = layout(cells);
@@ -604,13 +619,14 @@ void write_md(const fs::path& p, const std::vector<CellResult>& cells) {
     }
     s << "\n";
   }
-  s << "## All cells\n\n| data set | λ | W2(ODE,SDE) | W2(ODE,data) | W2(SDE,data) | outside ODE | outside SDE | "
-       "iterations | train s | eval s |\n"
-       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  s << "## All cells\n\n| data set | λ | W2(ODE,SDE) | W2(ODE,data) | W2(SDE,data) | nfe ODE | nfe SDE | outside ODE | "
+       "outside SDE | mean R² | R²_g | iterations | train s | eval s |\n"
+       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const auto& r : cells)
     s << "| " << r.dataset << " | " << style::number(r.lambda, 6) << " | " << style::fixed(r.w2_ode_sde) << " | "
-      << style::fixed(r.w2_ode_data) << " | " << style::fixed(r.w2_sde_data) << " | " << style::fixed(r.outside_ode) << " | "
-      << style::fixed(r.outside_sde) << " | " << r.iterations << " | " << style::fixed(r.train_seconds) << " | "
+      << style::fixed(r.w2_ode_data) << " | " << style::fixed(r.w2_sde_data) << " | " << nfe(r.nfe_ode) << " | "
+      << nfe(r.nfe_sde) << " | " << style::fixed(r.outside_ode) << " | " << style::fixed(r.outside_sde) << " | "
+      << style::number(r.res_mean_sq, 3) << " | " << style::number(r.res_time_weighted, 3) << " | " << r.iterations << " | " << style::fixed(r.train_seconds) << " | "
       << style::fixed(r.eval_seconds) << " |\n";
   write_file_atomically(p.string(), s.str());
 }
@@ -697,6 +713,43 @@ void write_figures(const fs::path& out, const std::vector<CellResult>& cells) {
   for (const char* name : {"figure.png", "figure.svg", "figure.pdf"}) fig::write_figure(f, (out / name).string());
 }
 
+// One point per cell, its data set as the source (one marker shape per data set).
+std::vector<ResidualGapPoint> gap_points(const std::vector<CellResult>& cells) {
+  std::vector<ResidualGapPoint> v;
+  for (const auto& r : cells) {
+    ResidualGapPoint p;
+    p.source = r.dataset;
+    p.iteration = r.iterations;
+    p.lambda = r.lambda;
+    p.res_mean_sq = r.res_mean_sq;
+    p.res_time_weighted = r.res_time_weighted;
+    p.w2_ode_sde = r.w2_ode_sde;
+    v.push_back(std::move(p));
+  }
+  return v;
+}
+
+void write_gap(const fs::path& out, const std::vector<CellResult>& cells) {
+  const auto pts = gap_points(cells);
+  write_residual_gap_csv((out / "residual_gap.csv").string(), pts);
+  if (cells.empty()) return;
+  const CellResult& r0 = cells.front();
+  std::vector<std::string> notes{"Reproduce cells: " + std::to_string(cells.size()) + ", " + source_sentence(r0) +
+                                 "; W\u2082 by " + metric_sentence(r0) + ", " + std::to_string(r0.samples) +
+                                 " samples per cloud, N = " + std::to_string(r0.steps) + "."};
+  // The plot cannot show escapes, and the validation metric drops them: say how many.
+  double most = 0;
+  for (const auto& r : cells)
+    for (double v : {r.outside_ode, r.outside_sde})
+      if (std::isfinite(v)) most = std::max(most, v);
+  if (most > 0.01 && !r0.clamp)
+    notes.push_back("Up to " + style::number(100 * most, 4) +
+                    " % of a cloud lies outside the metric's box and is dropped (outside_ode, outside_sde in table.csv).");
+  const fig::Figure f = residual_gap_figure(pts, "Residual against the ODE\u2013SDE gap", notes);
+  for (const char* name : {"residual_gap.png", "residual_gap.svg", "residual_gap.pdf"})
+    fig::write_figure(f, (out / name).string());
+}
+
 }  // namespace
 
 void write_reproduce_outputs(const std::string& out, const std::vector<CellResult>& cells) {
@@ -705,6 +758,7 @@ void write_reproduce_outputs(const std::string& out, const std::vector<CellResul
   write_csv(o / "table.csv", cells);
   write_md(o / "table.md", cells);
   write_figures(o, cells);
+  write_gap(o, cells);
 }
 
 }  // namespace gapscope

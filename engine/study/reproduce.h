@@ -82,7 +82,9 @@ struct CellResult {
   bool clamp = false;    // the metric: table (true) or validation
   std::string network;   // the imported PyTorch file (empty: trained here)
   uint64_t seed = 0;
+  std::size_t nfe_ode = 0, nfe_sde = 0;  // network evaluations per particle of each sampler (0: not recorded)
   double res_mean_sq = NAN, res_mean_abs = NAN, res_max_abs = NAN;
+  double res_time_weighted = NAN;  // R²_g (study/residual_gap.h); NaN in results written before it
   double outside_ode = NAN, outside_sde = NAN;  // share of each cloud outside [-box, box]^2 (dropped by the metric)
   std::vector<std::string> notes;
   std::string dir;  // the cell directory it was read from (not stored in result.json)
@@ -114,7 +116,9 @@ ReproduceSummary run_reproduce(const ReproduceOptions& o, const ReproduceEvents&
 // sorted by data set (blob, checker, circles2, then by name) and λ.
 std::vector<CellResult> collect_cells(const std::vector<std::string>& dirs);
 
-// table.csv, table.md, figure.png, figure.svg, figure.pdf in out (created if missing).
+// table.csv, table.md, figure.png, figure.svg, figure.pdf, and the residual–gap plot of the
+// cells (study/residual_gap.h) as residual_gap.csv and residual_gap.{png,svg,pdf}, in out
+// (created if missing).
 void write_reproduce_outputs(const std::string& out, const std::vector<CellResult>& cells);
 
 }  // namespace gapscope

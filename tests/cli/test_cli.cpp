@@ -267,6 +267,40 @@ TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
   r = sh(exe.string() + " w2 --method grid " + (dir / "d.csv").string() + " " + (dir / "d.csv").string());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"w2\":0"), std::string::npos) << r.output;
+  // The residual–gap plot and the residual over training are drawn without LibTorch too.
+  {
+    std::ofstream g(dir / "gap.csv");
+    g << "source,iteration,lambda,res_mean_sq,res_time_weighted,w2_ode_sde\n"
+         "blob,100,0,0.5,0.4,0.3\nblob,100,1,0.05,0.04,0.1\n\"run 2: c\",7,0.1,0.2,0.1,0.2\n";
+    std::ofstream h(dir / "history.csv");
+    h << "iteration,loss,dsm,fp,bc,lambda,lr,seconds,res_mean_sq,res_mean_abs,res_max_abs,res_slice_0,res_slice_1\n"
+         "1,1,1,0,0,0,0.001,0.1,nan,nan,nan,nan,nan\n2,1,1,0,0,0,0.001,0.2,0.5,0.6,2,0.9,0.1\n"
+         "3,1,1,0,0,1,0.001,0.3,nan,nan,nan,nan,nan\n4,1,1,0,0,1,0.001,0.4,0.3,0.4,1,0.5,0.05\n";
+  }
+  r = sh(exe.string() + " residual-gap --from " + (dir / "gap.csv").string() + " --from " +
+         (dir / "gap.csv").string() + " --label first --out " + (dir / "gap.png").string() + " --out " +
+         (dir / "all.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_GT(fs::file_size(dir / "gap.png"), 10000u);
+  EXPECT_EQ(lines(slurp(dir / "all.csv")), 7);  // header + the three points twice
+  EXPECT_NE(slurp(dir / "all.csv").find("\nfirst: blob,100,0,"), std::string::npos) << slurp(dir / "all.csv");
+  EXPECT_NE(slurp(dir / "all.csv").find("\nfirst: run 2: c,7,"), std::string::npos) << slurp(dir / "all.csv");
+  EXPECT_NE(slurp(dir / "all.csv").find("\nblob,100,1,"), std::string::npos);  // the second input keeps its names
+  r = sh(exe.string() + " residual-history --history " + (dir / "history.csv").string() + " --out " +
+         (dir / "hist.png").string() + " --out " + (dir / "hist.csv").string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("(2 measured iterations)"), std::string::npos) << r.output;
+  EXPECT_GT(fs::file_size(dir / "hist.png"), 10000u);
+  EXPECT_EQ(lines(slurp(dir / "hist.csv")), 5);  // header + 2 iterations x 2 slices
+  // A bad line: one line naming the file and the line, non-zero exit.
+  std::ofstream(dir / "bad.csv") << "source,iteration,lambda,res_mean_sq,res_time_weighted,w2_ode_sde\nblob,1,x,1,1,1\n";
+  r = sh(exe.string() + " residual-gap --from " + (dir / "bad.csv").string() + " --out " + (dir / "b.png").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find((dir / "bad.csv").string() + ":2: lambda"), std::string::npos) << r.output;
+  r = sh(exe.string() + " residual-gap --from " + dir.string() + " --out " + (dir / "b.png").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("residual_gap.csv: no such file"), std::string::npos) << r.output;
   r = sh("ldd " + exe.string());
   EXPECT_EQ(r.output.find("libtorch"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("libc10"), std::string::npos) << r.output;
@@ -276,7 +310,8 @@ TEST(Cli, MeasuringCommandsStartWithoutLibTorch) {
   EXPECT_NE(r.output.find("libgapscope_cli_torch.so: cannot load the LibTorch commands"), std::string::npos) << r.output;
   // Beside its plugin, the full help lists every command.
   r = run_cli("--help");
-  for (const char* c : {"train", "sample", "eval", "reproduce", "import", "export", "w2", "data"})
+  for (const char* c : {"train", "sample", "eval", "reproduce", "import", "export", "w2", "data", "residual-gap",
+                        "residual-history"})
     EXPECT_NE(r.output.find(std::string("  ") + c), std::string::npos) << c << "\n" << r.output;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,6 +17,7 @@
 #include "options.h"
 #include "session.h"
 #include "session_fixture.h"
+#include "study/residual_gap.h"
 #include "threads.h"
 
 namespace fs = std::filesystem;
@@ -363,4 +365,61 @@ TEST(Session, DensityAndSweepStudiesAreKeptAndExported) {
   s.wait_jobs();
   for (const char* f : {"density.csv", "density.png", "density.pdf", "sweep.csv", "sweep.svg"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
+}
+
+// The residual–gap plot's points: every finished pass adds one, with the residual of the
+// weights it sampled with; λ changes and new runs keep the earlier points, each run its
+// own source; Export writes the points (appended) and the residual over training.
+TEST(Session, FinishedPassesFeedTheResidualGapPlotAcrossLambdaAndRuns) {
+  SessionOptions o = tiny();
+  o.config.residual_stats_every = 1;  // the history's slice columns, for residual_history
+  Session s(o);
+  ASSERT_TRUE(s.ready()) << s.last_error();
+  ASSERT_TRUE(eventually(s, [&] { return !s.gap_points()->empty(); })) << s.worker().error();
+  {
+    const ResidualGapPoint p = s.gap_points()->front();
+    EXPECT_EQ(p.source, "run 1: " + s.config().dataset);
+    EXPECT_EQ(p.iteration, 0);
+    EXPECT_DOUBLE_EQ(p.lambda, s.lambda());
+    EXPECT_TRUE(std::isfinite(p.res_mean_sq) && p.res_mean_sq > 0) << p.res_mean_sq;
+    EXPECT_TRUE(std::isfinite(p.res_time_weighted) && p.res_time_weighted > 0) << p.res_time_weighted;
+    ASSERT_FALSE(s.w2()->empty());
+    EXPECT_DOUBLE_EQ(p.w2_ode_sde, s.w2()->front().ode_sde);  // the same pass
+  }
+  // A λ change: the points before it stay, the next ones carry the new λ.
+  steps(s, 2);
+  s.set_lambda(2.5);
+  const std::size_t before = s.gap_points()->size();
+  ASSERT_TRUE(eventually(s, [&] { return s.gap_points()->size() >= before + 2; })) << s.worker().error();
+  const auto after_lambda = s.gap_points();
+  EXPECT_DOUBLE_EQ(after_lambda->back().lambda, 2.5);
+  EXPECT_DOUBLE_EQ(after_lambda->front().lambda, o.config.lambda);
+  // A new run (reset): the W2 plot starts over, the residual–gap points do not.
+  EXPECT_EQ(s.reset(s.config()), "");
+  s.wait_jobs();
+  const std::size_t kept = s.gap_points()->size();
+  EXPECT_GE(kept, after_lambda->size());
+  ASSERT_TRUE(eventually(s, [&] { return s.gap_points()->size() > kept; })) << s.worker().error();
+  const auto all = s.gap_points();
+  EXPECT_EQ(all->back().source, "run 2: " + s.config().dataset);
+  for (std::size_t i = 0; i < after_lambda->size(); ++i) EXPECT_TRUE((*all)[i] == (*after_lambda)[i]) << i;
+  // Export: the CSV holds every point, a second export of the same points adds nothing.
+  steps(s, 2);
+  const auto dir = temp_dir("gap");
+  s.export_gap(dir.string());
+  s.wait_jobs();
+  EXPECT_TRUE(s.last_error().empty()) << s.last_error();
+  const std::size_t n1 = read_residual_gap_csv((dir / "residual_gap.csv").string()).size();
+  EXPECT_GE(n1, all->size());
+  s.export_gap(dir.string());
+  s.wait_jobs();
+  const auto again = read_residual_gap_csv((dir / "residual_gap.csv").string());
+  EXPECT_GE(again.size(), n1);  // only the passes finished in between are new
+  for (std::size_t i = 0; i < again.size(); ++i)
+    for (std::size_t j = i + 1; j < again.size(); ++j) EXPECT_FALSE(again[i] == again[j]) << i << " " << j;
+  for (const char* f : {"residual_gap.png", "residual_gap.svg", "residual_gap.pdf", "residual_history.png",
+                        "residual_history.csv", "residual_history.pdf"})
+    EXPECT_GT(fs::file_size(dir / f), 100u) << f;
+  EXPECT_GT(lines(dir / "residual_history.csv"), 10u);  // 2 measured iterations x 10 slices, + header
+  fs::remove_all(dir);
 }

@@ -295,6 +295,9 @@ TEST(SessionFile, BadFilesAreOneLineNamingTheKey) {
       {[](auto& j) { j["config"]["hidden"] = "wide"; }, "key 'hidden'"},
       {[](auto& j) { j["lambda_history"] = {{1, -2}}; }, "key 'lambda_history'"},
       {[](auto& j) { j["checkpoint"] = "gone"; }, "key 'checkpoint'"},
+      {[](auto& j) { j["residual_gap"] = {{{"source", 1}}}; }, "key 'residual_gap[0].source'"},
+      {[](auto& j) { j["residual_gap"] = {{{"source", "a"}, {"lambda", -1}}}; }, "key 'residual_gap'"},
+      {[](auto& j) { j["residual_gap"] = {{{"source", "a"}, {"colour", 1}}}; }, "key 'residual_gap[0].colour'"},
   };
   for (const auto& [edit, what] : cases) {
     nlohmann::json j = good;
@@ -338,4 +341,32 @@ TEST(SessionFile, CopiedCommandRebuildsTheExperiment) {
   EXPECT_EQ(out, "out dir");
   EXPECT_EQ(threads, "1");
   EXPECT_EQ(cmd.find("--set hidden"), std::string::npos) << "defaults are left out: " << cmd;
+}
+
+// The residual–gap plot's points travel in the session file and come back first in the
+// reopened session, before the points of its own passes.
+TEST(SessionFile, ResidualGapPointsTravelWithTheSession) {
+  const fs::path dir = temp_dir("gap");
+  Session s(tiny());
+  ASSERT_TRUE(s.ready()) << s.last_error();
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (s.gap_points()->size() < 2 && std::chrono::steady_clock::now() < end) {
+    s.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto saved = s.gap_points();
+  ASSERT_GE(saved->size(), 2u) << s.worker().error();
+  const std::string path = (dir / "run.json").string();
+  s.save_session(path, ViewSettings{}, false);
+  s.wait_jobs();
+  LabOptions lab;
+  ASSERT_FALSE(parse({"--session", path}, lab).has_value());
+  ASSERT_EQ(lab.session.gap_points.size(), saved->size());
+  for (std::size_t i = 0; i < saved->size(); ++i) EXPECT_TRUE(lab.session.gap_points[i] == (*saved)[i]) << i;
+  lab.session.start_training = false;
+  Session again(lab.session);
+  ASSERT_TRUE(again.ready()) << again.last_error();
+  ASSERT_GE(again.gap_points()->size(), saved->size());
+  for (std::size_t i = 0; i < saved->size(); ++i) EXPECT_TRUE((*again.gap_points())[i] == (*saved)[i]) << i;
+  fs::remove_all(dir);
 }

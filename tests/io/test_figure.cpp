@@ -450,3 +450,35 @@ TEST(Figure, InconsistentGridsAreRejected) {
   f.panels[2].y.min = 0;
   EXPECT_THROW(fig::layout(f), std::invalid_argument);
 }
+
+// Markers coloured by a value: sizes must agree, a panel has one colour bar, and a log
+// colour scale (its ends, a heatmap's values) takes positive values only.
+TEST(Figure, ScattersAndColourScalesAreChecked) {
+  fig::Figure f;
+  fig::Panel p;
+  fig::Scatter sc;
+  sc.x = {1, 2, 3};
+  sc.y = {1, 2, 3};
+  sc.value = {0, 1, 10};
+  p.scatters.push_back(sc);
+  fig::ColorScale cs;
+  cs.scale = fig::Scale::Log;
+  p.color_scale = cs;
+  f.panels.push_back(p);
+  EXPECT_NO_THROW(fig::render(f, fig::Format::Png));
+  f.panels[0].scatters[0].value = {1, 2};
+  EXPECT_THROW(fig::layout(f), std::invalid_argument);
+  f.panels[0].scatters[0].value.clear();  // no values: drawn in the scatter's colour
+  EXPECT_NO_THROW(fig::layout(f));
+  f.panels[0].color_scale->vmin = 0;
+  EXPECT_THROW(fig::layout(f), std::invalid_argument);
+  f.panels[0].color_scale->vmin = NAN;
+  f.panels[0].heatmap = fig::Heatmap{};
+  f.panels[0].heatmap->nx = f.panels[0].heatmap->ny = 1;
+  f.panels[0].heatmap->values = {1};
+  EXPECT_THROW(fig::layout(f), std::invalid_argument);  // two colour bars in one place
+  f.panels[0].color_scale.reset();
+  f.panels[0].heatmap->scale = fig::Scale::Log;
+  f.panels[0].heatmap->values = {-1};  // nothing drawable on a log colour scale: still renders
+  EXPECT_NO_THROW(fig::render(f, fig::Format::Svg));
+}

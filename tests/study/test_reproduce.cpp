@@ -165,12 +165,43 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
       const double v = std::stod(rows[i][col(name)]);
       EXPECT_TRUE(v >= 0 && v <= 1) << name << " = " << rows[i][col(name)];
     }
+    // Every sampler reports its network evaluations per particle beside its W2 (smoke: N = 40
+    // with the last 2 refined five-fold, 48 each), and the residual's two functionals.
+    for (const char* name : {"nfe_ode", "nfe_sde"}) {
+      ASSERT_LT(col(name), rows[0].size()) << name;
+      EXPECT_EQ(rows[i][col(name)], "48") << name;
+    }
+    for (const char* name : {"res_mean_sq", "res_time_weighted"}) {
+      ASSERT_LT(col(name), rows[0].size()) << name;
+      const double v = std::stod(rows[i][col(name)]);
+      EXPECT_TRUE(std::isfinite(v) && v > 0) << name << " = " << rows[i][col(name)];
+    }
+    EXPECT_LE(std::stod(rows[i][col("res_time_weighted")]), std::stod(rows[i][col("res_mean_sq")]) * 1.05);
     ASSERT_EQ(rows[0].back(), "network");
     EXPECT_EQ(rows[i].back(), "");
     EXPECT_EQ(rows[i][col("metric")], "validation");
   }
   EXPECT_EQ(cells, (std::set<std::string>{"blob@0", "blob@1", "circles2@0", "circles2@1"}));
   expect_valid_png(fs::path(out) / "figure.png");
+  // The residual–gap plot of the four cells: its points and its figure in three formats.
+  const auto gap = read_csv(fs::path(out) / "residual_gap.csv");
+  ASSERT_EQ(gap.size(), 1u + 4u) << slurp(fs::path(out) / "residual_gap.csv");
+  EXPECT_EQ(gap[0], (std::vector<std::string>{"source", "iteration", "lambda", "res_mean_sq", "res_time_weighted",
+                                              "w2_ode_sde"}));
+  for (std::size_t i = 1; i < gap.size(); ++i) {
+    EXPECT_TRUE(gap[i][0] == "blob" || gap[i][0] == "circles2") << gap[i][0];
+    EXPECT_GT(std::stod(gap[i][5]), 0) << i;
+  }
+  expect_valid_png(fs::path(out) / "residual_gap.png");
+  EXPECT_EQ(slurp(fs::path(out) / "residual_gap.pdf").rfind("%PDF-", 0), 0u);
+  EXPECT_EQ(slurp(fs::path(out) / "residual_gap.svg").rfind("<?xml", 0), 0u);
+  {
+    std::ifstream in(fs::path(out) / "cells" / "blob_lambda1" / "result.json");
+    const auto j = nlohmann::json::parse(in);
+    EXPECT_EQ(j.at("nfe_ode").get<int>(), 48);
+    EXPECT_EQ(j.at("nfe_sde").get<int>(), 48);
+    EXPECT_GT(j.at("res_time_weighted").get<double>(), 0);
+  }
   // The same figure as vectors: text as glyph outlines (Cairo embeds no text in SVG), the
   // clouds as density images.
   const std::string svg = slurp(fs::path(out) / "figure.svg");
@@ -183,6 +214,8 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
   EXPECT_NE(pdf.find("DejaVuSans"), std::string::npos);  // the embedded font
   const std::string md = slurp(fs::path(out) / "table.md");
   EXPECT_NE(md.find("| circles2 |"), std::string::npos);
+  EXPECT_NE(md.find("| nfe ODE | nfe SDE |"), std::string::npos) << md;
+  EXPECT_NE(md.find(" | 48 | 48 | "), std::string::npos) << md;
   for (const char* c : {"blob_lambda0", "blob_lambda1", "circles2_lambda0", "circles2_lambda1"}) {
     EXPECT_TRUE(fs::exists(fs::path(out) / "cells" / c / "result.json")) << c;
     EXPECT_TRUE(fs::exists(fs::path(out) / "cells" / c / "checkpoint" / "state.json")) << c;
@@ -204,6 +237,7 @@ TEST(Reproduce, SmokePresetWritesTableFigureAndSkipsOnRerun) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(read_csv(fs::path(merged) / "table.csv"), rows);
   expect_valid_png(fs::path(merged) / "figure.png");
+  EXPECT_EQ(read_csv(fs::path(merged) / "residual_gap.csv"), gap);
   EXPECT_EQ(slurp(fs::path(merged) / "figure.pdf").rfind("%PDF-", 0), 0u);
   EXPECT_EQ(slurp(fs::path(merged) / "figure.svg").rfind("<?xml", 0), 0u);
 
