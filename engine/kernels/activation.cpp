@@ -50,8 +50,12 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
     const float r = 1.f / (1.f + e);
     const bool lin = bh > 20.f;
     const float sig = bh >= 0.f ? r : e * r;
-    if (Value) z[i] = lin ? hi : std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
-    D1[i] = lin ? 1.f : sig;
+    // Alone (Order 0), the select would be compiled as a branch around log1p_unit and the
+    // loop not vectorised. Where lin (beta h > 20) the smooth formula rounds to h anyway:
+    // log1p(e) / beta < e^(-beta h) / beta is under 1e-10 h, below half an ulp of h.
+    if (Value && Order == 0) z[i] = std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
+    if (Value && Order > 0) z[i] = lin ? hi : std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
+    if (Order >= 1) D1[i] = lin ? 1.f : sig;
     if (Order >= 2) {
       const float q = e * r * r;  // sigma (1 - sigma), without cancellation
       D2[i] = lin ? 0.f : beta * q;
@@ -60,6 +64,9 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
   }
 }
 
+GAPSCOPE_CLONES void softplus0(int64_t m, const float* h, float* z, float beta) {
+  softplus_loop<0>(m, h, z, nullptr, nullptr, nullptr, beta);
+}
 GAPSCOPE_CLONES void softplus1(int64_t m, const float* h, float* z, float* D1, float beta) {
   softplus_loop<1>(m, h, z, D1, nullptr, nullptr, beta);
 }
@@ -110,7 +117,7 @@ void activation_scalar(const ModelSpec& s, int64_t m, const T* h, T* z, T* D1, T
       }
     }
     if (z) z[i] = v;
-    D1[i] = d1;
+    if (D1) D1[i] = d1;
     if (D2) D2[i] = d2;
     if (D3) D3[i] = d3;
   }
@@ -121,6 +128,7 @@ void activation_scalar(const ModelSpec& s, int64_t m, const T* h, T* z, T* D1, T
 void activation_jet(const ModelSpec& s, int64_t m, const float* h, float* z, float* D1, float* D2, float* D3) {
   if (s.activation != Activation::Softplus) return activation_scalar(s, m, h, z, D1, D2, D3);
   const float beta = static_cast<float>(s.softplus_beta);
+  if (!D1) return softplus0(m, h, z, beta);
   if (!D2) return z ? softplus1(m, h, z, D1, beta) : softplus_slope(m, h, D1, beta);
   if (!D3) return z ? softplus2(m, h, z, D1, D2, beta) : softplus_slope2(m, h, D1, D2, beta);
   softplus3(m, h, z, D1, D2, D3, beta);

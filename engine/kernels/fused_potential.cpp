@@ -21,17 +21,22 @@ using jet::Plan;
 constexpr int64_t kTrainRows = 64;
 constexpr int64_t kScoreRows = 256;
 constexpr int64_t kDsmRows = 64;
+// The score network's FP blocks carry 7 jet blocks (d = 2: s, s_t, 2 x-tangents, 3
+// Hessian pairs); its DSM blocks only the value, so they can be larger.
+constexpr int64_t kScoreFpRows = 48;
+constexpr int64_t kScoreDsmRows = 256;
 
 // Weights prepared once per call: transposes for the forward GEMMs (B operand in x out).
+// O outputs: 1 for the potential u, d for the score network s.
 struct Net {
   const PotentialWeights& w;
-  int L, H, d, in0;
+  int L, H, d, in0, O;
   float iv;  // 1 / prior_var, 0 without the prior offset: u = NN - iv |x|^2 / 2
   std::vector<std::vector<float>> WT;
   std::vector<float> W0x;  // the x columns of W0, transposed: d x H
   explicit Net(const PotentialWeights& pw) : w(pw) {
     const ModelSpec& s = pw.spec;
-    L = s.layers, H = s.hidden, d = s.d, in0 = s.in_dim();
+    L = s.layers, H = s.hidden, d = s.d, in0 = s.in_dim(), O = s.out_dim();
     iv = s.prior_var > 0 ? static_cast<float>(1.0 / s.prior_var) : 0.f;
     if (static_cast<int>(pw.W.size()) != L + 1) throw std::invalid_argument("fused: weight list does not match spec");
     for (int l = 0; l < L; ++l) {
@@ -48,14 +53,15 @@ struct Net {
   int in(int l) const { return l == 0 ? in0 : H; }
 };
 
-// One thread's buffers, reused across calls (the ATen/OpenMP threads persist).
+// One thread's buffers, reused across calls (the ATen/OpenMP threads persist). The output
+// blocks Y, Yb are B*m rows of O: entry (block b, row r, output o) at (b*m + r)*O + o.
 struct Workspace {
   std::vector<float> z0, Y, Yb, Zb, Hb, w0;
   std::vector<std::vector<float>> Z, Hs, D1, D2, D3;
   void reserve(const Net& net, const Plan& p, int64_t rows) {
     const std::size_t B = p.B(), H = net.H, m = rows;
     z0.resize(m * net.in0);
-    Y.resize(B * m), Yb.resize(B * m);
+    Y.resize(B * m * net.O), Yb.resize(B * m * net.O);
     Zb.resize(B * m * H), Hb.resize(B * m * H);
     Z.resize(net.L), Hs.resize(net.L), D1.resize(net.L), D2.resize(net.L), D3.resize(net.L);
     for (int l = 0; l < net.L; ++l) {
@@ -90,8 +96,9 @@ inline float dot(const float* a, const float* b, int64_t n) {
 // run time; flatten inlines the jet loops (jet_blocks.h) so they get the wide vectors too.
 #define GAPSCOPE_VECTOR_CLONES GAPSCOPE_CLONES __attribute__((flatten))
 
-// Forward jets of m points through all layers; Y (B*m) holds the output blocks.
-// D3 is only needed by the reverse pass of second-order blocks.
+// Forward jets of m points through all layers; Y (B*m x O) holds the output blocks.
+// D2 is needed by tangents (forward and reverse), D3 only by the reverse pass of
+// second-order blocks.
 GAPSCOPE_VECTOR_CLONES void forward(const Net& net, const Plan& p, Workspace& ws, int64_t m, const float* t, const float* x) {
   const int64_t H = net.H, B = p.B(), d = net.d, in0 = net.in0;
   for (int64_t r = 0; r < m; ++r) {
@@ -106,12 +113,14 @@ GAPSCOPE_VECTOR_CLONES void forward(const Net& net, const Plan& p, Workspace& ws
     gemm(m, H, net.in(l), rows_of(S, net.in(l)), net.WT[l].data(), H, Hs, H, false, {net.w.b[l]});
     gemm(rows - m, H, net.in(l), rows_of(S + m * net.in(l), net.in(l)), net.WT[l].data(), H, Hs + m * H, H, false);
     float *D1 = ws.D1[l].data(), *D2 = ws.D2[l].data();
-    activation_jet(net.w.spec, m * H, Hs, ws.Z[l].data(), D1, D2, p.Q() ? ws.D3[l].data() : nullptr);
+    activation_jet(net.w.spec, m * H, Hs, ws.Z[l].data(), D1, p.K() ? D2 : nullptr, p.Q() ? ws.D3[l].data() : nullptr);
     jet::activate_blocks<float>(p, m, H, l == 0 ? nullptr : Hs, ws.w0.data(), D1, D2, ws.Z[l].data(), 0, m);
   }
-  const float* wo = net.w.W[net.L];
+  const float *wo = net.w.W[net.L], *bo = net.w.b[net.L];
   const float* ZL = ws.Z[net.L - 1].data();
-  for (int64_t r = 0; r < B * m; ++r) ws.Y[r] = dot(ZL + r * H, wo, H) + (r < m ? net.w.b[net.L][0] : 0.f);
+  const int64_t O = net.O;
+  for (int64_t r = 0; r < B * m; ++r)
+    for (int64_t o = 0; o < O; ++o) ws.Y[r * O + o] = dot(ZL + r * H, wo + o * H, H) + (r < m ? bo[o] : 0.f);
 }
 
 // Reverse pass from the output adjoint Yb: parameter gradients added into g (flat:
@@ -120,20 +129,33 @@ GAPSCOPE_VECTOR_CLONES void backward(const Net& net, const Plan& p, Workspace& w
   const int64_t H = net.H, B = p.B(), rows = B * m, in0 = net.in0;
   const int L = net.L;
   {
+    const int64_t O = net.O;
     float* gW = g + off[2 * L];
     const float* ZL = ws.Z[L - 1].data();
     const float* wo = net.w.W[L];
-    float gb = 0;
+    float gb[jet::kMaxTangents] = {};  // O <= d < kMaxTangents
     for (int64_t r = 0; r < rows; ++r) {
-      const float yb = ws.Yb[r];
-      if (r < m) gb += yb;
       float* zb = ws.Zb.data() + r * H;
-      for (int64_t o = 0; o < H; ++o) {
-        gW[o] += yb * ZL[r * H + o];
-        zb[o] = yb * wo[o];
+      const float* zl = ZL + r * H;
+      for (int64_t j = 0; j < O; ++j) {
+        const float yb = ws.Yb[r * O + j];
+        if (r < m) gb[j] += yb;
+        float* gWj = gW + j * H;
+        const float* wj = wo + j * H;
+        // the first output assigns zb, the others add (O = 1: the potential's one pass)
+        if (j == 0)
+          for (int64_t o = 0; o < H; ++o) {
+            gWj[o] += yb * zl[o];
+            zb[o] = yb * wj[o];
+          }
+        else
+          for (int64_t o = 0; o < H; ++o) {
+            gWj[o] += yb * zl[o];
+            zb[o] += yb * wj[o];
+          }
       }
     }
-    g[off[2 * L + 1]] += gb;
+    for (int64_t j = 0; j < O; ++j) g[off[2 * L + 1] + j] += gb[j];
   }
   for (int l = L - 1; l >= 0; --l) {
     float* Hb = ws.Hb.data();
@@ -191,6 +213,28 @@ GAPSCOPE_VECTOR_CLONES void score_block(const Net& net, Workspace& ws, int64_t m
   // nearly empty at N = d).
   for (int64_t r = 0; r < m; ++r)
     for (int64_t i = 0; i < d; ++i) out[r * d + i] = dot(delta + r * H, net.W0x.data() + i * H, H) - net.iv * x[r * d + i];
+}
+
+// The score network's output s (m x O) for one block: values only, one GEMM per layer
+// and no reverse pass (the potential's score needs one more GEMM per hidden layer).
+GAPSCOPE_VECTOR_CLONES void value_block(const Net& net, Workspace& ws, int64_t m, const float* t, const float* x,
+                                        float* out) {
+  const PotentialWeights& w = net.w;
+  const int64_t H = net.H, d = net.d, in0 = net.in0, O = net.O;
+  for (int64_t r = 0; r < m; ++r) {
+    ws.z0[r * in0] = t[r];
+    for (int64_t i = 0; i < d; ++i) ws.z0[r * in0 + 1 + i] = x[r * d + i];
+  }
+  for (int l = 0; l < net.L; ++l) {
+    const float* S = l == 0 ? ws.z0.data() : ws.Z[l - 1].data();
+    float* Hs = ws.Hs[l].data();
+    gemm(m, H, net.in(l), rows_of(S, net.in(l)), net.WT[l].data(), H, Hs, H, false, {w.b[l]});
+    activation_jet(w.spec, m * H, Hs, ws.Z[l].data(), nullptr, nullptr, nullptr);
+  }
+  const float *wo = w.W[net.L], *bo = w.b[net.L];
+  const float* ZL = ws.Z[net.L - 1].data();
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < O; ++o) out[r * O + o] = dot(ZL + r * H, wo + o * H, H) + bo[o];
 }
 
 // The DSM term "forward over reverse": the score s = grad_x u is one reverse pass through
@@ -323,6 +367,24 @@ inline float fp_residual(const Sde& sde, float t, const float* x, int d, const f
   return fp_residual(static_cast<float>(sde.drift_rate(t)), static_cast<float>(sde.diffusion2(t)), x, d, Y, m, r, iv);
 }
 
+// The score network's residual r (d entries, math.md §2) at row r of a block of m jets
+// laid out s, s_t, d_x1 s .. d_xd s, then the Hessian pairs (Plan dt, dx, Hessian; O = d):
+// r_i = d_t s_i - a (s_i + sum_j x_j d_i s_j) - g^2/2 (d_i div s + 2 sum_j s_j d_i s_j),
+// as nn/residual.h score_fp_residual.
+inline void score_fp_residual(float a, float g2, const float* x, int d, const float* Y, int64_t m, int64_t r,
+                              float* res) {
+  const auto at = [&](int b, int j) { return Y[(b * m + r) * d + j]; };
+  for (int i = 0; i < d; ++i) {
+    float xj = 0, sj = 0, gdiv = 0;
+    for (int j = 0; j < d; ++j) {
+      const float J = at(2 + i, j);  // d_i s_j
+      xj += x[j] * J, sj += at(0, j) * J;
+      gdiv += at(2 + d + jet::hessian_pair(d, i, j), j);
+    }
+    res[i] = at(1, i) - a * (at(0, i) + xj) - 0.5f * g2 * (gdiv + 2.f * sj);
+  }
+}
+
 struct Accumulators {
   std::vector<std::vector<float>> grad;  // per thread, flat
   std::vector<double> loss;              // per thread
@@ -354,8 +416,8 @@ void for_each_dsm_block(const Net& net, int64_t n, F&& f) {
 // m, Y, Yb) returns the block's loss sum and writes the output adjoint.
 template <class PointLoss>
 void run_blocks(const Net& net, const Plan& p, int64_t n, const float* t, const float* x, PointLoss&& point_loss,
-                Accumulators& acc, const std::vector<int64_t>& off) {
-  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+                Accumulators& acc, const std::vector<int64_t>& off, int64_t rows = kTrainRows) {
+  for_each_block(net, p, n, rows, [&](Workspace& ws, int64_t r0, int64_t m) {
     const std::size_t tid = std::min<std::size_t>(at::get_thread_num(), acc.grad.size() - 1);
     forward(net, p, ws, m, t + r0, x + r0 * net.d);
     acc.loss[tid] += point_loss(r0, m, ws.Y.data(), ws.Yb.data());
@@ -367,6 +429,53 @@ double reduce(std::vector<double>& v) {
   double s = 0;
   for (double& e : v) s += e, e = 0;
   return s;
+}
+
+// Offsets of W0, b0, W1, b1, ... in the flat per-thread gradient; their total in `total`.
+std::vector<int64_t> param_offsets(const Net& net, int64_t& total) {
+  std::vector<int64_t> off;
+  total = 0;
+  for (int l = 0; l <= net.L; ++l) {
+    const int64_t out = l == net.L ? net.O : net.H;
+    off.push_back(total), total += out * net.in(l);
+    off.push_back(total), total += out;
+  }
+  return off;
+}
+
+Accumulators accumulators(int64_t total) {
+  Accumulators acc;
+  const int nt = std::max(1, at::get_num_threads());
+  acc.grad.assign(nt, std::vector<float>(total, 0.f));
+  acc.loss.assign(nt, 0.0);
+  return acc;
+}
+
+// Thread partial sums, added in thread order, into grad[2l] = dL/dW_l, grad[2l+1] = dL/db_l.
+void gather(const Net& net, const std::vector<int64_t>& off, int64_t total, const Accumulators& acc,
+            std::vector<std::vector<float>>& grad) {
+  grad.assign(2 * (net.L + 1), {});
+  for (int l = 0; l <= net.L; ++l)
+    for (int k = 0; k < 2; ++k) {
+      const int64_t lo = off[2 * l + k], hi = 2 * l + k + 1 < static_cast<int>(off.size()) ? off[2 * l + k + 1] : total;
+      auto& gi = grad[2 * l + k];
+      gi.assign(hi - lo, 0.f);
+      for (auto& tg : acc.grad)
+        for (int64_t i = lo; i < hi; ++i) gi[i - lo] += tg[i];
+    }
+}
+
+// x_t = m(t) x0 + sigma(t) z and c = z / sigma(t) of a DSM batch (the loss's e = s(x_t) + c).
+void dsm_targets(const Sde& sde, const DsmBatch& dsm, int d, std::vector<float>& xt, std::vector<float>& c) {
+  const int64_t n = dsm.n;
+  xt.resize(n * d), c.resize(n * d);
+  for (int64_t r = 0; r < n; ++r) {
+    const float m = static_cast<float>(sde.mean_coef(dsm.t[r])), s = static_cast<float>(sde.marginal_std(dsm.t[r]));
+    for (int i = 0; i < d; ++i) {
+      xt[r * d + i] = dsm.x0[r * d + i] * m + s * dsm.z[r * d + i];
+      c[r * d + i] = dsm.z[r * d + i] * (1.f / s);
+    }
+  }
 }
 
 }  // namespace
@@ -383,6 +492,12 @@ PotentialWeights PotentialWeights::of(const WeightSnapshot& s) {
 
 bool fused_potential_supported(const ModelSpec& spec) {
   return spec.potential && spec.layers >= 1 && spec.in_dim() <= jet::kMaxTangents;
+}
+
+bool fused_score_model_supported(const ModelSpec& spec) {
+  // The prior offset is a potential's (Config refuses it for a score network, and the
+  // tensor path has none for one): a score spec that carries it does not run here.
+  return !spec.potential && spec.layers >= 1 && spec.in_dim() <= jet::kMaxTangents && spec.prior_var == 0;
 }
 
 void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out) {
@@ -431,30 +546,16 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
   if (!fused_potential_supported(w.spec)) throw std::invalid_argument("fused: not a potential network");
   const Net net(w);
   const int d = net.d;
-  std::vector<int64_t> off;
   int64_t total = 0;
-  for (int l = 0; l <= net.L; ++l) {
-    const int64_t out = l == net.L ? 1 : net.H;
-    off.push_back(total), total += out * net.in(l);
-    off.push_back(total), total += out;
-  }
-  Accumulators acc;
-  const int nt = std::max(1, at::get_num_threads());
-  acc.grad.assign(nt, std::vector<float>(total, 0.f));
-  acc.loss.assign(nt, 0.0);
+  const std::vector<int64_t> off = param_offsets(net, total);
+  Accumulators acc = accumulators(total);
   LossParts parts;
 
   // DSM: s = grad_x u against -z / sigma; mean over points and coordinates.
   {
     const int64_t n = dsm.n;
-    std::vector<float> xt(n * d), c(n * d);
-    for (int64_t r = 0; r < n; ++r) {
-      const float m = static_cast<float>(sde.mean_coef(dsm.t[r])), s = static_cast<float>(sde.marginal_std(dsm.t[r]));
-      for (int i = 0; i < d; ++i) {
-        xt[r * d + i] = dsm.x0[r * d + i] * m + s * dsm.z[r * d + i];
-        c[r * d + i] = dsm.z[r * d + i] * (1.f / s);
-      }
-    }
+    std::vector<float> xt, c;
+    dsm_targets(sde, dsm, d, xt, c);
     const float scale = static_cast<float>(1.0 / (static_cast<double>(n) * d));
     for_each_dsm_block(net, n, [&](DsmWorkspace& ws, int64_t r0, int64_t m) {
       const std::size_t tid = std::min<std::size_t>(at::get_thread_num(), acc.grad.size() - 1);
@@ -508,16 +609,118 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
     parts.bc = reduce(acc.loss) / static_cast<double>(fp->nb);
   }
 
-  // Thread partial sums, added in thread order.
-  grad.assign(2 * (net.L + 1), {});
-  for (int l = 0; l <= net.L; ++l)
-    for (int k = 0; k < 2; ++k) {
-      const int64_t lo = off[2 * l + k], hi = 2 * l + k + 1 < static_cast<int>(off.size()) ? off[2 * l + k + 1] : total;
-      auto& gi = grad[2 * l + k];
-      gi.assign(hi - lo, 0.f);
-      for (auto& tg : acc.grad)
-        for (int64_t i = lo; i < hi; ++i) gi[i - lo] += tg[i];
+  gather(net, off, total, acc, grad);
+  return parts;
+}
+
+void score_model_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out) {
+  const Net net(w);
+  const int64_t d = net.d;
+  for_each_block(net, Plan{}, n, kScoreRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    value_block(net, ws, m, t + r0, x + r0 * d, out + r0 * d);
+  });
+}
+
+void score_model_residual(const PotentialWeights& w, const Sde& sde, int64_t n, const float* t, const float* x,
+                          float* out) {
+  const Net net(w);
+  const int d = net.d;
+  const Plan p = jet::make_plan(true, true, jet::Second::Hessian, d);
+  for_each_block(net, p, n, kScoreFpRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    forward(net, p, ws, m, t + r0, x + r0 * d);
+    for (int64_t r = 0; r < m; ++r) {
+      const float tr = t[r0 + r];
+      score_fp_residual(static_cast<float>(sde.drift_rate(tr)), static_cast<float>(sde.diffusion2(tr)),
+                        x + (r0 + r) * d, d, ws.Y.data(), m, r, out + (r0 + r) * d);
     }
+  });
+}
+
+void score_model_value_jet(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* s,
+                           float* div) {
+  const Net net(w);
+  const int d = net.d;
+  const Plan p = jet::make_plan(false, true, jet::Second::None, d);  // s, d_x1 s .. d_xd s
+  for_each_block(net, p, n, kTrainRows, [&](Workspace& ws, int64_t r0, int64_t m) {
+    forward(net, p, ws, m, t + r0, x + r0 * d);
+    const float* Y = ws.Y.data();
+    for (int64_t r = 0; r < m; ++r) {
+      float dv = 0;
+      for (int i = 0; i < d; ++i) {
+        if (s) s[(r0 + r) * d + i] = Y[r * d + i];
+        dv += Y[((1 + i) * m + r) * d + i];
+      }
+      if (div) div[r0 + r] = dv;
+    }
+  });
+}
+
+LossParts score_model_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
+                                const LossWeights& weights, std::vector<std::vector<float>>& grad) {
+  if (!fused_score_model_supported(w.spec)) throw std::invalid_argument("fused: not a score network without offset");
+  const Net net(w);
+  const int d = net.d;
+  int64_t total = 0;
+  const std::vector<int64_t> off = param_offsets(net, total);
+  Accumulators acc = accumulators(total);
+  LossParts parts;
+
+  // DSM: the output itself against -z / sigma, mean over points and coordinates; its
+  // gradient is one ordinary backward from the value block.
+  {
+    const int64_t n = dsm.n;
+    std::vector<float> xt, c;
+    dsm_targets(sde, dsm, d, xt, c);
+    const float scale = static_cast<float>(1.0 / (static_cast<double>(n) * d));
+    run_blocks(net, Plan{}, n, dsm.t, xt.data(), [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
+      double sum = 0;
+      for (int64_t k = 0; k < m * d; ++k) {
+        const float e = Y[k] + c[r0 * d + k];
+        sum += static_cast<double>(e) * e;
+        Yb[k] = 2.f * e * scale;
+      }
+      return sum;
+    }, acc, off, kScoreDsmRows);
+    parts.dsm = n > 0 ? reduce(acc.loss) / (static_cast<double>(n) * d) : 0.0;
+  }
+
+  // FP: mean over points of |r|^2 from the jets s, s_t, d_x s and the Hessian pairs; the
+  // adjoint of r into those output blocks, then the jets' backward.
+  if (fp && weights.lambda != 0 && fp->n > 0) {
+    const int64_t n = fp->n;
+    std::vector<float> a(n), g2(n);
+    for (int64_t r = 0; r < n; ++r) a[r] = static_cast<float>(sde.drift_rate(fp->t[r])), g2[r] = static_cast<float>(sde.diffusion2(fp->t[r]));
+    const Plan p = jet::make_plan(true, true, jet::Second::Hessian, d);
+    const float scale = static_cast<float>(weights.lambda / static_cast<double>(n));
+    run_blocks(net, p, n, fp->t, fp->x, [&](int64_t r0, int64_t m, const float* Y, float* Yb) {
+      const auto at = [&](int b, int64_t r, int j) { return Y[(b * m + r) * d + j]; };
+      const auto bar = [&](int b, int64_t r, int j) -> float& { return Yb[(b * m + r) * d + j]; };
+      std::fill(Yb, Yb + static_cast<int64_t>(p.B()) * m * d, 0.f);
+      float res[jet::kMaxTangents], c[jet::kMaxTangents];
+      double sum = 0;
+      for (int64_t r = 0; r < m; ++r) {
+        const float ar = a[r0 + r], g = g2[r0 + r];
+        const float* xr = fp->x + (r0 + r) * d;
+        score_fp_residual(ar, g, xr, d, Y, m, r, res);
+        for (int i = 0; i < d; ++i) sum += static_cast<double>(res[i]) * res[i], c[i] = 2.f * res[i] * scale;
+        for (int i = 0; i < d; ++i) {
+          bar(1, r, i) = c[i];
+          bar(0, r, i) += -ar * c[i];
+          for (int j = 0; j < d; ++j) {
+            const float J = at(2 + i, r, j);  // d_i s_j
+            bar(0, r, j) += -g * c[i] * J;
+            bar(2 + i, r, j) = -c[i] * (ar * xr[j] + g * at(0, r, j));
+            bar(2 + d + jet::hessian_pair(d, i, j), r, j) += -0.5f * g * c[i];
+          }
+        }
+      }
+      return sum;
+    }, acc, off, kScoreFpRows);
+    parts.fp = reduce(acc.loss) / static_cast<double>(n);
+  }
+  // No boundary term for a score network (nn/loss.cpp fp_loss): parts.bc stays 0.
+
+  gather(net, off, total, acc, grad);
   return parts;
 }
 

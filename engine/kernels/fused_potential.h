@@ -1,6 +1,7 @@
 #pragma once
-// Fused CPU kernels for the potential network u_theta(x,t) (the paper's model, float):
-// the sampler's score and the whole training loss with its parameter gradient.
+// Fused CPU kernels for the potential network u_theta(x,t) (the paper's model, float)
+// and for the direct score network s_theta(x,t) (model = score, d outputs): the
+// sampler's score and the whole training loss with its parameter gradient.
 // Points are processed in blocks of a few dozen rows that stay in cache: forward jets
 // through every layer (gemm.h + jet_blocks.h), the per-point loss and its adjoint in
 // closed form, the reverse pass, parameter gradients accumulated per thread and summed
@@ -17,6 +18,7 @@
 namespace gapscope {
 
 // Views of float weights, layer l: W[l] is out x in row-major, b[l] has out entries.
+// Either kind of network (spec.potential): the output layer has spec.out_dim() rows.
 struct PotentialWeights {
   ModelSpec spec;
   std::vector<const float*> W, b;
@@ -24,6 +26,7 @@ struct PotentialWeights {
 };
 
 bool fused_potential_supported(const ModelSpec& spec);  // potential model, any activation, d < 32
+bool fused_score_model_supported(const ModelSpec& spec);  // score model, any activation, d < 32, no prior offset
 
 // grad_x u at n points (t: n, x: n x d) into out (n x d). Row blocks over the ATen threads.
 void potential_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out);
@@ -64,5 +67,26 @@ struct LossWeights {
 // A term whose weight is 0 (or fp == nullptr) is not evaluated and reads 0.
 LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
                               const LossWeights& weights, std::vector<std::vector<float>>& grad);
+
+// ---- The score network (model = score): the output s_theta (n x d) is the score ----
+
+// s_theta at n points into out (n x d): values only, one GEMM per layer.
+void score_model_score(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* out);
+
+// The vector residual r (math.md §2, nn/residual.h score_fp_residual) at n points into
+// out (n x d), no gradient.
+void score_model_residual(const PotentialWeights& w, const Sde& sde, int64_t n, const float* t, const float* x,
+                          float* out);
+
+// s (n x d) and div_x s (n) at n points (either may be null), no gradient: the ODE's
+// change of variables for a score network.
+void score_model_value_jet(const PotentialWeights& w, int64_t n, const float* t, const float* x, float* s,
+                           float* div);
+
+// The score network's loss (nn/loss.cpp dsm_loss + lambda fp_loss): DSM mean over points
+// and coordinates of (s + z / sigma)^2, lambda times the mean over collocation points of
+// |r|^2, and no boundary term (bc reads 0 whatever weights.boundary). Gradient as above.
+LossParts score_model_loss_grad(const PotentialWeights& w, const Sde& sde, const DsmBatch& dsm, const FpBatch* fp,
+                                const LossWeights& weights, std::vector<std::vector<float>>& grad);
 
 }  // namespace gapscope

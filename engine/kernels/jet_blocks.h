@@ -104,5 +104,11 @@ void activate_backward(const Plan& p, int64_t n, int64_t H, const T* Hs, const T
 enum class Second { None, Laplacian, Hessian };
 Plan make_plan(bool dt, bool dx, Second second, int d);
 
+// The second-order block of the Hessian pair (i, j) in make_plan's order (i <= j, row-major).
+inline int hessian_pair(int d, int i, int j) {
+  if (i > j) std::swap(i, j);
+  return i * d - i * (i - 1) / 2 + (j - i);
+}
+
 }  // namespace jet
 }  // namespace gapscope

@@ -267,10 +267,7 @@ jet::Plan jet::make_plan(bool dt, bool dx, Second second, int d) {
   return p;
 }
 
-int hessian_pair(int d, int i, int j) {
-  if (i > j) std::swap(i, j);
-  return i * d - i * (i - 1) / 2 + (j - i);
-}
+int hessian_pair(int d, int i, int j) { return jet::hessian_pair(d, i, j); }
 
 NetworkJet network_jet(const Network& net, const torch::Tensor& t, const torch::Tensor& x, const JetSpec& spec) {
   const int d = static_cast<int>(x.size(1));

@@ -150,8 +150,8 @@ torch::Tensor Network::score(const torch::Tensor& t, const torch::Tensor& x) con
   return torch::autograd::grad({u}, {xg}, {torch::ones_like(u)}, /*retain_graph=*/true, /*create_graph=*/true)[0];
 }
 
-PotentialWeights Network::potential_weights() const {
-  if (!fused()) throw std::invalid_argument("model: fused kernels need a float potential network on the CPU");
+PotentialWeights Network::fused_weights() const {
+  if (!fused()) throw std::invalid_argument("model: fused kernels need a float network on the CPU");
   PotentialWeights w;
   w.spec = spec_;
   for (std::size_t l = 0; l < W_.size(); ++l) {
@@ -167,8 +167,11 @@ torch::Tensor Network::score_nograd(const torch::Tensor& t, const torch::Tensor&
   torch::NoGradGuard ng;
   if (fused()) {
     auto tc = t.to(torch::kFloat).contiguous(), xc = x.to(torch::kFloat).contiguous();
-    auto out = torch::empty_like(xc);
-    potential_score(potential_weights(), xc.size(0), tc.data_ptr<float>(), xc.data_ptr<float>(), out.data_ptr<float>());
+    auto out = torch::empty({xc.size(0), spec_.d}, xc.options());
+    if (spec_.potential)
+      potential_score(fused_weights(), xc.size(0), tc.data_ptr<float>(), xc.data_ptr<float>(), out.data_ptr<float>());
+    else
+      score_model_score(fused_weights(), xc.size(0), tc.data_ptr<float>(), xc.data_ptr<float>(), out.data_ptr<float>());
     return out;
   }
   // Forward tangents along x with fused element-wise loops (nn/jet.h), no graph.

@@ -32,13 +32,13 @@ class Network {
   torch::Tensor forward(const torch::Tensor& t, const torch::Tensor& x) const;
   // Score s_theta(x,t) (n x d), differentiable in the parameters (for the DSM loss).
   torch::Tensor score(const torch::Tensor& t, const torch::Tensor& x) const;
-  // Score for sampling: no autograd graph (fused_potential.h for the potential on the CPU).
+  // Score for sampling: no autograd graph (fused_potential.h for a float network on the CPU).
   torch::Tensor score_nograd(const torch::Tensor& t, const torch::Tensor& x) const;
 
-  // A float potential network on the CPU runs the fused kernels (kernels/fused_potential.h)
+  // A float network of either kind on the CPU runs the fused kernels (kernels/fused_potential.h)
   // on views of its parameter storage; the rule is runs_fused (nn/score_function.h).
   bool fused() const;
-  PotentialWeights potential_weights() const;
+  PotentialWeights fused_weights() const;
 
   WeightSnapshot snapshot() const;
   void load(const WeightSnapshot& s);  // copies values; spec must match

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/fused_potential.h"
 #include "nn/model.h"
@@ -13,7 +14,7 @@
 namespace gapscope {
 
 bool runs_fused(const ModelSpec& spec, bool on_cpu, bool float32) {
-  return fused_potential_supported(spec) && on_cpu && float32;
+  return (fused_potential_supported(spec) || fused_score_model_supported(spec)) && on_cpu && float32;
 }
 
 struct ScoreFunction::Torch {
@@ -34,7 +35,10 @@ void ScoreFunction::score(int64_t n, const float* t, const float* x, float* out)
   if (n <= 0) return;
   if (fused_) {
     // The snapshot's float vectors are the weights: no tensors, no copies.
-    potential_score(PotentialWeights::of(*w_), n, t, x, out);
+    if (w_->spec.potential)
+      potential_score(PotentialWeights::of(*w_), n, t, x, out);
+    else
+      score_model_score(PotentialWeights::of(*w_), n, t, x, out);
     return;
   }
   const int64_t d = w_->spec.d;
@@ -46,11 +50,25 @@ void ScoreFunction::score(int64_t n, const float* t, const float* x, float* out)
 
 void ScoreFunction::residual(const Sde& sde, int64_t n, const float* t, const float* x, float* out) const {
   if (n <= 0) return;
-  if (fused_) {
+  const int64_t d = w_->spec.d;
+  if (fused_ && w_->spec.potential) {
     potential_residual(PotentialWeights::of(*w_), sde, n, t, x, out);
     return;
   }
-  const int64_t d = w_->spec.d;
+  if (fused_) {
+    const int64_t chunk = 8192;  // bounds the vector residual's buffer on big grids
+    std::vector<float> r(static_cast<std::size_t>(std::min(chunk, n) * d));
+    for (int64_t i = 0; i < n; i += chunk) {
+      const int64_t m = std::min(chunk, n - i);
+      score_model_residual(PotentialWeights::of(*w_), sde, m, t + i, x + i * d, r.data());
+      for (int64_t k = 0; k < m; ++k) {
+        float s2 = 0;
+        for (int64_t j = 0; j < d; ++j) s2 += r[k * d + j] * r[k * d + j];
+        out[i + k] = std::sqrt(s2);
+      }
+    }
+    return;
+  }
   auto tt = torch::from_blob(const_cast<float*>(t), {n, 1}, torch::kFloat);
   auto xt = torch::from_blob(const_cast<float*>(x), {n, d}, torch::kFloat);
   const int64_t chunk = 8192;  // bounds the jet's memory on big grids
@@ -70,8 +88,13 @@ namespace gapscope {
 void ScoreFunction::density_terms(int64_t n, const float* t, const float* x, float* u, float* score,
                                   float* div) const {
   if (n <= 0) return;
-  if (fused_) {
+  if (fused_ && w_->spec.potential) {
     potential_value_jet(PotentialWeights::of(*w_), n, t, x, u, score, div);
+    return;
+  }
+  if (fused_) {
+    if (u) std::fill(u, u + n, NAN);
+    score_model_value_jet(PotentialWeights::of(*w_), n, t, x, score, div);
     return;
   }
   torch::NoGradGuard no_grad;

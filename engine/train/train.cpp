@@ -145,12 +145,14 @@ TrainRow Trainer::step() {
 
   TrainRow row;
   if (s.net.fused()) {
-    // The paper's model on the CPU: loss and gradient in one fused pass (kernels/fused_potential.h).
+    // A float network on the CPU: loss and gradient in one fused pass (kernels/fused_potential.h).
     DsmBatch db;
     db.n = c.batch_dsm, db.t = tv.data(), db.x0 = x0.v.data(), db.z = zv.data();
     FpBatch fb;
     fb.n = nc, fb.t = tc.data(), fb.x = xc.data(), fb.nb = nb, fb.tb = tb.data(), fb.xb = xb.data();
-    auto parts = potential_loss_grad(s.net.potential_weights(), s.sde, db, &fb, LossWeights{lambda, wb}, s.grad);
+    const LossWeights lw{lambda, wb};
+    auto parts = s.net.spec().potential ? potential_loss_grad(s.net.fused_weights(), s.sde, db, &fb, lw, s.grad)
+                                        : score_model_loss_grad(s.net.fused_weights(), s.sde, db, &fb, lw, s.grad);
     auto params = s.net.parameters();
     for (std::size_t i = 0; i < params.size(); ++i) {
       auto& g = params[i].mutable_grad();

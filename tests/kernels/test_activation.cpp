@@ -35,6 +35,27 @@ TEST(Activation, FloatMatchesDoubleReference) {
     EXPECT_EQ(z1, z);
     EXPECT_EQ(s1, d1);
     EXPECT_EQ(s0, d1);
+    // and so does the value alone (the score network's sampler)
+    std::vector<float> v0(m);
+    activation_jet(s, m, h.data(), v0.data(), nullptr, nullptr, nullptr);
+    EXPECT_EQ(v0, z);
+  }
+}
+
+// The value-only Softplus drops the linear-regime select (it would keep the loop from
+// vectorising): still exactly h there, for any beta and far into the regime.
+TEST(Activation, ValueOnlySoftplusIsExactlyLinearAboveTheSwitch) {
+  for (double beta : {1.0, 5.0, 100.0}) {
+    ModelSpec s;
+    s.softplus_beta = beta;
+    std::vector<float> h;
+    for (float bh = -60.f; bh < 60.f; bh += 0.37f) h.push_back(static_cast<float>(bh / beta));
+    for (float v : {1e3f, 1e6f, 3e30f, INFINITY, -INFINITY}) h.push_back(v);
+    const int64_t m = static_cast<int64_t>(h.size());
+    std::vector<float> z(m), d1(m), v0(m);
+    activation_jet(s, m, h.data(), z.data(), d1.data(), nullptr, nullptr);
+    activation_jet(s, m, h.data(), v0.data(), nullptr, nullptr, nullptr);
+    for (int64_t i = 0; i < m; ++i) ASSERT_EQ(v0[i], z[i]) << "beta " << beta << " h " << h[i];
   }
 }
 
@@ -64,6 +85,10 @@ TEST(Activation, NanPropagates) {
     h[20] = NAN;
     activation_jet(s, 37, h.data(), z.data(), d1.data(), d2.data(), d3.data());
     EXPECT_TRUE(std::isnan(z[20]));
+    std::vector<float> v0(37);
+    activation_jet(s, 37, h.data(), v0.data(), nullptr, nullptr, nullptr);
+    EXPECT_TRUE(std::isnan(v0[20]));
+    EXPECT_FALSE(std::isnan(v0[19]));
     EXPECT_TRUE(std::isnan(d1[20]));
     EXPECT_FALSE(std::isnan(z[19]));
   }

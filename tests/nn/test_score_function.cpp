@@ -29,9 +29,16 @@ TEST(ScoreFunction, ThePathFollowsTheSpec) {
   EXPECT_FALSE(runs_fused(pot, true, /*float32=*/false));
   ModelSpec score = pot;
   score.potential = false;
-  EXPECT_FALSE(runs_fused(score));
+  EXPECT_TRUE(runs_fused(score));
+  EXPECT_FALSE(runs_fused(score, /*on_cpu=*/false));
+  EXPECT_FALSE(runs_fused(score, true, /*float32=*/false));
   EXPECT_TRUE(ScoreFunction(snapshot(pot, 1)).fused());
-  EXPECT_STREQ(ScoreFunction(snapshot(score, 1)).path_name(), "LibTorch jets");
+  EXPECT_STREQ(ScoreFunction(snapshot(score, 1)).path_name(), "fused CPU kernels");
+  // Beyond the jets' 32 input directions the tensor path takes over.
+  ModelSpec wide = score;
+  wide.d = 40;
+  EXPECT_FALSE(runs_fused(wide));
+  EXPECT_STREQ(ScoreFunction(snapshot(wide, 1)).path_name(), "LibTorch jets");
   EXPECT_THROW(ScoreFunction(nullptr), std::invalid_argument);
 }
 
@@ -66,6 +73,49 @@ TEST(ScoreFunction, FusedAndLibTorchPathsAgree) {
   double scale = 0;
   for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::abs(r_ref[i].item<double>()));
   for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(r[i], r_ref[i].item<double>(), 1e-3 * (1 + scale)) << i;
+}
+
+// The score network: the fused score, |r| and divergence against the tensor path in double.
+TEST(ScoreFunction, FusedAndLibTorchPathsAgreeForAScoreNetwork) {
+  ModelSpec spec;
+  spec.potential = false;
+  spec.hidden = 24;
+  spec.softplus_beta = 10;
+  const SnapshotPtr w = snapshot(spec, 3);
+  const ScoreFunction fused(w);
+  ASSERT_TRUE(fused.fused());
+  Network ref(spec, torch::kCPU, torch::kDouble);
+  ref.load(*w);
+  ASSERT_FALSE(ref.fused());
+
+  const int64_t n = 257;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> U(-2.f, 2.f), T(0.05f, 1.f);
+  std::vector<float> t(n), x(n * 2), s(n * 2), r(n), u(n), s2(n * 2), div(n);
+  for (auto& v : t) v = T(rng);
+  for (auto& v : x) v = U(rng);
+  const Sde sde = Sde::from_config(Config{});
+  fused.score(n, t.data(), x.data(), s.data());
+  fused.residual(sde, n, t.data(), x.data(), r.data());
+  fused.density_terms(n, t.data(), x.data(), u.data(), s2.data(), div.data());
+
+  auto tt = torch::from_blob(t.data(), {n, 1}, torch::kFloat).to(torch::kDouble);
+  auto xt = torch::from_blob(x.data(), {n, 2}, torch::kFloat).to(torch::kDouble);
+  auto s_ref = ref.score_nograd(tt, xt).contiguous().view({-1});
+  for (int64_t i = 0; i < n * 2; ++i) {
+    ASSERT_NEAR(s[i], s_ref[i].item<double>(), 2e-4 * (1 + std::abs(s[i]))) << i;
+    ASSERT_NEAR(s2[i], s[i], 1e-5 * (1 + std::abs(s[i]))) << i;
+  }
+  auto r_ref = network_residual(ref, sde, tt, xt).pow(2).sum(1).sqrt();
+  const ScoreJet j = score_jet(ref, tt, xt);
+  auto div_ref = j.jac.diagonal(0, 1, 2).sum(1);
+  double scale = 0;
+  for (int64_t i = 0; i < n; ++i) scale = std::max(scale, r_ref[i].item<double>());
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_NEAR(r[i], r_ref[i].item<double>(), 1e-3 * (1 + scale)) << i;
+    ASSERT_NEAR(div[i], div_ref[i].item<double>(), 1e-3 * (1 + std::abs(div[i]))) << i;
+    ASSERT_TRUE(std::isnan(u[i]));
+  }
 }
 
 TEST(ScoreFunction, ScoreModelResidualIsTheNormOfTheVectorResidual) {

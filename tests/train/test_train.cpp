@@ -38,6 +38,27 @@ TEST(Train, DsmLossDecreases) {
   EXPECT_LT(late, 0.8 * early);
 }
 
+// The score network trains through the fused kernels too: its DSM falls, lambda weights
+// the residual, and a boundary weight adds nothing (a score network has no boundary term).
+TEST(Train, ScoreModelTrains) {
+  Config c = small_config();
+  c.dataset = "mixture1d";
+  c.model = "score";
+  c.lambda = 0.1;
+  c.boundary_weight = 0.5;
+  Trainer tr(c);
+  double early = 0, late = 0;
+  for (int i = 0; i < 300; ++i) {
+    const TrainRow r = tr.step();
+    ASSERT_EQ(r.bc, 0.0);
+    ASSERT_GT(r.fp, 0.0);
+    ASSERT_DOUBLE_EQ(r.loss, r.dsm + 0.1 * r.fp);
+    if (i < 20) early += r.dsm / 20;
+    if (i >= 280) late += r.dsm / 20;
+  }
+  EXPECT_LT(late, 0.8 * early);
+}
+
 TEST(Train, SameSeedSameRun) {
   Config c = small_config();
   Trainer a(c), b(c);
