@@ -27,6 +27,13 @@ double fp_flop_per_point(const Config& c) {
   return 3 * blocks * hh_gemm(c);  // forward, backward input adjoint, weight gradient
 }
 double sampler_flop_per_point_step(const Config& c) { return 2 * hh_gemm(c); }  // forward + reverse
+// The score model (output s in R^d): DSM is first order (forward, backward, weight
+// gradient); the residual needs the t and x tangents and the d(d+1)/2 Hessian pairs.
+double score_dsm_flop_per_point(const Config& c) { return 3 * hh_gemm(c); }
+double score_fp_flop_per_point(const Config& c) {
+  const int d = c.dim(), blocks = 2 + d + d * (d + 1) / 2;
+  return 3 * blocks * hh_gemm(c);
+}
 
 void train_step(benchmark::State& st, double lambda, const char* model) {
   Config c;  // the paper's defaults: circles2, OU, T = 10, 80-80-80 softplus(100), batch sizes as above
@@ -36,8 +43,9 @@ void train_step(benchmark::State& st, double lambda, const char* model) {
   Trainer tr(c);
   for (int i = 0; i < 3; ++i) tr.step();  // warm-up
   for (auto _ : st) tr.step();
-  if (c.model == "potential")
-    st.counters["GFLOP"] = 1e-9 * (c.batch_dsm * dsm_flop_per_point(c) + (lambda != 0 ? c.batch_collocation * fp_flop_per_point(c) : 0));
+  const bool potential = c.model == "potential";
+  st.counters["GFLOP"] = 1e-9 * (c.batch_dsm * (potential ? dsm_flop_per_point(c) : score_dsm_flop_per_point(c)) +
+                                 (lambda != 0 ? c.batch_collocation * (potential ? fp_flop_per_point(c) : score_fp_flop_per_point(c)) : 0));
 }
 
 void BM_TrainStepLambda0(benchmark::State& st) { train_step(st, 0.0, "potential"); }
@@ -62,8 +70,8 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
     steps += it.num_steps();
     benchmark::DoNotOptimize(it.points().v.data());
   }
-  if (c.model == "potential")
-    st.counters["GFLOP"] = 1e-9 * 10000.0 * static_cast<double>(steps / st.iterations()) * sampler_flop_per_point_step(c);
+  const double per_step = c.model == "potential" ? sampler_flop_per_point_step(c) : hh_gemm(c);  // score: forward only
+  st.counters["GFLOP"] = 1e-9 * 10000.0 * static_cast<double>(steps / st.iterations()) * per_step;
   st.counters["steps"] = static_cast<double>(steps / st.iterations());
 }
 
