@@ -9,60 +9,13 @@
 #include <random>
 
 #include "jet_test_util.h"
+#include "kernels/fused_fixture.h"
 #include "kernels/fused_potential.h"
 #include "nn/model.h"
 #include "nn/residual.h"
 
 using namespace gapscope;
-using gapscope::testing::make_sde;
-using gapscope::testing::rel_err;
-
-namespace {
-
-WeightSnapshot random_weights(int d, Activation act, uint64_t seed, double beta) {
-  ModelSpec spec;
-  spec.d = d;
-  spec.hidden = 24;
-  spec.layers = 3;
-  spec.activation = act;
-  spec.softplus_beta = beta;
-  Network net(spec);
-  net.init(seed);
-  {
-    torch::NoGradGuard ng;  // larger than the default init, so second derivatives are not tiny
-    for (auto& p : net.parameters()) p.mul_(2.0);
-  }
-  return net.snapshot();
-}
-
-Network double_net(const WeightSnapshot& s) {
-  Network net(s.spec, torch::kCPU, torch::kDouble);
-  net.load(s);
-  return net;
-}
-
-std::vector<float> uniform(std::size_t n, double lo, double hi, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = static_cast<float>(u(rng));
-  return v;
-}
-std::vector<float> normal(std::size_t n, std::mt19937_64& rng) {
-  std::normal_distribution<double> g;
-  std::vector<float> v(n);
-  for (auto& e : v) e = static_cast<float>(g(rng));
-  return v;
-}
-torch::Tensor as_double(const std::vector<float>& v, int64_t cols) {
-  return torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size()) / cols, cols}, torch::kFloat)
-      .to(torch::kDouble);
-}
-
-const char* act_name(Activation a) {
-  return a == Activation::Softplus ? "softplus" : a == Activation::Tanh ? "tanh" : "silu";
-}
-
-}  // namespace
+using namespace gapscope::testing;
 
 TEST(FusedPotential, ScoreMatchesAutograd) {
   for (auto act : {Activation::Softplus, Activation::Tanh, Activation::SiLU})

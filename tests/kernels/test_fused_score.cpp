@@ -10,6 +10,7 @@
 #include <random>
 
 #include "jet_test_util.h"
+#include "kernels/fused_fixture.h"
 #include "kernels/fused_potential.h"
 #include "nn/loss.h"
 #include "nn/model.h"
@@ -17,54 +18,9 @@
 #include "nn/score_function.h"
 
 using namespace gapscope;
-using gapscope::testing::make_sde;
-using gapscope::testing::rel_err;
+using namespace gapscope::testing;
 
 namespace {
-
-WeightSnapshot random_weights(int d, Activation act, uint64_t seed, double beta) {
-  ModelSpec spec;
-  spec.potential = false;
-  spec.d = d;
-  spec.hidden = 24;
-  spec.layers = 3;
-  spec.activation = act;
-  spec.softplus_beta = beta;
-  Network net(spec);
-  net.init(seed);
-  {
-    torch::NoGradGuard ng;  // larger than the default init, so second derivatives are not tiny
-    for (auto& p : net.parameters()) p.mul_(2.0);
-  }
-  return net.snapshot();
-}
-
-Network double_net(const WeightSnapshot& s) {
-  Network net(s.spec, torch::kCPU, torch::kDouble);
-  net.load(s);
-  return net;
-}
-
-std::vector<float> uniform(std::size_t n, double lo, double hi, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& e : v) e = static_cast<float>(u(rng));
-  return v;
-}
-std::vector<float> normal(std::size_t n, std::mt19937_64& rng) {
-  std::normal_distribution<double> g;
-  std::vector<float> v(n);
-  for (auto& e : v) e = static_cast<float>(g(rng));
-  return v;
-}
-torch::Tensor as_double(const std::vector<float>& v, int64_t cols) {
-  return torch::from_blob(const_cast<float*>(v.data()), {static_cast<int64_t>(v.size()) / cols, cols}, torch::kFloat)
-      .to(torch::kDouble);
-}
-
-const char* act_name(Activation a) {
-  return a == Activation::Softplus ? "softplus" : a == Activation::Tanh ? "tanh" : "silu";
-}
 
 // x_t = m(t) x0 + sigma(t) z and sigma(t) per row, in double.
 std::pair<torch::Tensor, torch::Tensor> noised(const Sde& sde, const std::vector<float>& t, const torch::Tensor& X0,
@@ -83,7 +39,7 @@ std::pair<torch::Tensor, torch::Tensor> noised(const Sde& sde, const std::vector
 TEST(FusedScore, ScoreIsTheNetworkOutput) {
   for (auto act : {Activation::Softplus, Activation::Tanh, Activation::SiLU})
     for (int d : {1, 2, 3}) {
-      auto w = random_weights(d, act, 7 + d, 100.0);
+      auto w = random_weights(d, act, 7 + d, 100.0, /*potential=*/false);
       std::mt19937_64 rng(1);
       const int64_t n = 700;  // two full 256-row blocks and a partial one
       auto t = uniform(n, 0.0, 10.0, rng), x = normal(n * d, rng);
@@ -104,7 +60,7 @@ TEST(FusedScore, LossAndGradientMatchNestedAutograd) {
                                 " d " + std::to_string(d);
         // beta = 5: with the paper's 100 most units of a random network saturate and the
         // second-order terms would be tested on few of them.
-        auto w = random_weights(d, act, 20 + d, 5.0);
+        auto w = random_weights(d, act, 20 + d, 5.0, /*potential=*/false);
         std::mt19937_64 rng(2);
         const int64_t nd = 300, nc = 200, nb = 70;  // neither a multiple of its row block
         auto t = uniform(nd, 0.01, sde.T, rng), x0 = normal(nd * d, rng), z = normal(nd * d, rng);
@@ -149,7 +105,7 @@ TEST(FusedScore, ResidualAndDivergenceMatchNestedAutograd) {
         const Sde sde = make_sde(kind);
         const std::string tag = std::string("sde ") + std::to_string(static_cast<int>(kind)) + " " + act_name(act) +
                                 " d " + std::to_string(d);
-        auto w = random_weights(d, act, 30 + d, 5.0);
+        auto w = random_weights(d, act, 30 + d, 5.0, /*potential=*/false);
         std::mt19937_64 rng(4);
         const int64_t n = 300;
         auto t = uniform(n, 1e-3, sde.T, rng), x = uniform(n * d, -2, 2, rng);
@@ -170,7 +126,7 @@ TEST(FusedScore, ResidualAndDivergenceMatchNestedAutograd) {
 TEST(FusedScore, LossMatchesTheTensorPath) {
   const Sde sde = make_sde(Sde::Kind::OU);
   const int d = 2;
-  auto w = random_weights(d, Activation::Softplus, 50, 100.0);
+  auto w = random_weights(d, Activation::Softplus, 50, 100.0, /*potential=*/false);
   std::mt19937_64 rng(8);
   const int64_t nd = 500, nc = 130;
   auto t = uniform(nd, 0.01, sde.T, rng), x0 = normal(nd * d, rng), z = normal(nd * d, rng);
@@ -204,7 +160,7 @@ TEST(FusedScore, LossMatchesTheTensorPath) {
 
 // lambda = 0 or no FP batch: the DSM alone; the output bias sees the DSM (s is the output).
 TEST(FusedScore, LambdaZeroIsDsmOnly) {
-  auto w = random_weights(2, Activation::Softplus, 5, 100.0);
+  auto w = random_weights(2, Activation::Softplus, 5, 100.0, /*potential=*/false);
   Sde sde;
   std::mt19937_64 rng(3);
   const int64_t n = 100;
