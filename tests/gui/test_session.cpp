@@ -415,8 +415,14 @@ TEST(Session, FinishedPassesFeedTheResidualGapPlotAcrossLambdaAndRuns) {
   s.wait_jobs();
   const auto again = read_residual_gap_csv((dir / "residual_gap.csv").string());
   EXPECT_GE(again.size(), n1);  // only the passes finished in between are new
-  for (std::size_t i = 0; i < again.size(); ++i)
-    for (std::size_t j = i + 1; j < again.size(); ++j) EXPECT_FALSE(again[i] == again[j]) << i << " " << j;
+  // No point twice beyond what the session holds: passes of the same paused weights can
+  // legitimately give equal points, a second export of one pass must not.
+  const auto now = s.gap_points();
+  for (const auto& p : again) {
+    const auto in_file = std::count(again.begin(), again.end(), p);
+    const auto in_session = std::count(now->begin(), now->end(), p);
+    EXPECT_LE(in_file, in_session) << p.source << " iteration " << p.iteration;
+  }
   for (const char* f : {"residual_gap.png", "residual_gap.svg", "residual_gap.pdf", "residual_history.png",
                         "residual_history.csv", "residual_history.pdf"})
     EXPECT_GT(fs::file_size(dir / f), 100u) << f;
