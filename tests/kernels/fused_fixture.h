@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "core/sde.h"
 #include "core/snapshot.h"
 #include "nn/model.h"
 
@@ -55,6 +57,11 @@ inline torch::Tensor as_double(const std::vector<float>& v, int64_t cols) {
 
 inline const char* act_name(Activation a) {
   return a == Activation::Softplus ? "softplus" : a == Activation::Tanh ? "tanh" : "silu";
+}
+
+// The case a failure message names: "sde <kind> <activation> d <d>".
+inline std::string case_tag(Sde::Kind kind, Activation act, int d) {
+  return "sde " + std::to_string(static_cast<int>(kind)) + " " + act_name(act) + " d " + std::to_string(d);
 }
 
 }  // namespace gapscope::testing

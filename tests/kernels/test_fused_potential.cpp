@@ -37,8 +37,7 @@ TEST(FusedPotential, LossAndGradientMatchNestedAutograd) {
     for (auto act : {Activation::Softplus, Activation::Tanh, Activation::SiLU})
       for (int d : {1, 2, 3}) {
         const Sde sde = make_sde(kind);
-        const std::string tag = std::string("sde ") + std::to_string(static_cast<int>(kind)) + " " + act_name(act) +
-                                " d " + std::to_string(d);
+        const std::string tag = case_tag(kind, act, d);
         // beta = 5: with the paper's 100 most units of a random network saturate and the
         // second-order terms would be tested on few of them.
         auto w = random_weights(d, act, 20 + d, 5.0);

@@ -56,8 +56,7 @@ TEST(FusedScore, LossAndGradientMatchNestedAutograd) {
     for (auto act : {Activation::Softplus, Activation::Tanh, Activation::SiLU})
       for (int d : {1, 2, 3}) {
         const Sde sde = make_sde(kind);
-        const std::string tag = std::string("sde ") + std::to_string(static_cast<int>(kind)) + " " + act_name(act) +
-                                " d " + std::to_string(d);
+        const std::string tag = case_tag(kind, act, d);
         // beta = 5: with the paper's 100 most units of a random network saturate and the
         // second-order terms would be tested on few of them.
         auto w = random_weights(d, act, 20 + d, 5.0, /*potential=*/false);
@@ -103,8 +102,7 @@ TEST(FusedScore, ResidualAndDivergenceMatchNestedAutograd) {
     for (auto act : {Activation::Softplus, Activation::Tanh, Activation::SiLU})
       for (int d : {1, 2, 3}) {
         const Sde sde = make_sde(kind);
-        const std::string tag = std::string("sde ") + std::to_string(static_cast<int>(kind)) + " " + act_name(act) +
-                                " d " + std::to_string(d);
+        const std::string tag = case_tag(kind, act, d);
         auto w = random_weights(d, act, 30 + d, 5.0, /*potential=*/false);
         std::mt19937_64 rng(4);
         const int64_t n = 300;
