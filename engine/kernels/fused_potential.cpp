@@ -391,25 +391,25 @@ struct Accumulators {
 };
 
 // Row blocks of `rows` points spread over the ATen threads, each block handed with its
-// thread's workspace (sized for plan p): f(ws, r0, m) for the points [r0, r0 + m).
-template <class F>
-void for_each_block(const Net& net, const Plan& p, int64_t n, int64_t rows, F&& f) {
+// thread's workspace (what prepare() returns, once per thread's range): f(ws, r0, m) for
+// the points [r0, r0 + m).
+template <class Prepare, class F>
+void for_each_row_block(int64_t n, int64_t rows, Prepare&& prepare, F&& f) {
   if (n <= 0) return;
   at::parallel_for(0, (n + rows - 1) / rows, 1, [&](int64_t b0, int64_t b1) {
-    Workspace& ws = workspace();
-    ws.reserve(net, p, rows);
+    auto& ws = prepare();
     for (int64_t b = b0; b < b1; ++b) f(ws, b * rows, std::min(rows, n - b * rows));
   });
 }
 
+// The jets' workspace, sized for plan p.
 template <class F>
-void for_each_dsm_block(const Net& net, int64_t n, F&& f) {
-  if (n <= 0) return;
-  at::parallel_for(0, (n + kDsmRows - 1) / kDsmRows, 1, [&](int64_t b0, int64_t b1) {
-    DsmWorkspace& ws = dsm_workspace();
-    ws.reserve(net, kDsmRows);
-    for (int64_t b = b0; b < b1; ++b) f(ws, b * kDsmRows, std::min(kDsmRows, n - b * kDsmRows));
-  });
+void for_each_block(const Net& net, const Plan& p, int64_t n, int64_t rows, F&& f) {
+  for_each_row_block(n, rows, [&]() -> Workspace& {
+    Workspace& ws = workspace();
+    ws.reserve(net, p, rows);
+    return ws;
+  }, f);
 }
 
 // Runs forward -> point loss -> backward over all n points in row blocks. point_loss(r0,
@@ -557,7 +557,12 @@ LossParts potential_loss_grad(const PotentialWeights& w, const Sde& sde, const D
     std::vector<float> xt, c;
     dsm_targets(sde, dsm, d, xt, c);
     const float scale = static_cast<float>(1.0 / (static_cast<double>(n) * d));
-    for_each_dsm_block(net, n, [&](DsmWorkspace& ws, int64_t r0, int64_t m) {
+    auto prepare = [&]() -> DsmWorkspace& {
+      DsmWorkspace& ws = dsm_workspace();
+      ws.reserve(net, kDsmRows);
+      return ws;
+    };
+    for_each_row_block(n, kDsmRows, prepare, [&](DsmWorkspace& ws, int64_t r0, int64_t m) {
       const std::size_t tid = std::min<std::size_t>(at::get_thread_num(), acc.grad.size() - 1);
       acc.loss[tid] += dsm_block(net, ws, m, dsm.t + r0, xt.data() + r0 * d, c.data() + r0 * d, scale,
                                  acc.grad[tid].data(), off);
