@@ -2,8 +2,10 @@
 // The counter-based generator behind every seeded stream that must not depend on the
 // thread count or on call order (sampler noise, sliced-W2 directions): splitmix64 is a
 // full-period 64-bit generator whose state is one integer, so any chunk of work can
-// start from its own key at no cost. Training's draws use std::mt19937_64 instead:
-// one state, saved in the checkpoint (train/train_state.h).
+// start from its own key at no cost. Training's draws come from std::mt19937_64: the
+// trainer's engine (one state, saved in the checkpoint: train/train_state.h) gives one key
+// per batch, and each chunk of the batch draws from an engine seeded by splitmix64 from
+// that key and the chunk's index (train/train.cpp).
 #include <cmath>
 #include <cstdint>
 

@@ -390,15 +390,20 @@ struct Accumulators {
   std::vector<double> loss;              // per thread
 };
 
-// Row blocks of `rows` points spread over the ATen threads, each block handed with its
-// thread's workspace (what prepare() returns, once per thread's range): f(ws, r0, m) for
-// the points [r0, r0 + m).
+// Row blocks of at most `rows` points spread over the ATen threads, each block handed with
+// its thread's workspace (what prepare() returns, once per thread's range): f(ws, r0, m)
+// for the points [r0, r0 + m). The block count is a multiple of the thread count and the
+// blocks are of equal size: 10 000 sampler points in blocks of 256 were 39 full blocks and
+// one of 16, which left one of two threads idle for 5 % of every call.
 template <class Prepare, class F>
 void for_each_row_block(int64_t n, int64_t rows, Prepare&& prepare, F&& f) {
   if (n <= 0) return;
-  at::parallel_for(0, (n + rows - 1) / rows, 1, [&](int64_t b0, int64_t b1) {
+  const int64_t threads = std::max(1, at::get_num_threads());
+  const int64_t even = ((n + rows - 1) / rows + threads - 1) / threads * threads;
+  const int64_t m = (n + even - 1) / even, blocks = (n + m - 1) / m;
+  at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
     auto& ws = prepare();
-    for (int64_t b = b0; b < b1; ++b) f(ws, b * rows, std::min(rows, n - b * rows));
+    for (int64_t b = b0; b < b1; ++b) f(ws, b * m, std::min(m, n - b * m));
   });
 }
 
@@ -469,13 +474,16 @@ void gather(const Net& net, const std::vector<int64_t>& off, int64_t total, cons
 void dsm_targets(const Sde& sde, const DsmBatch& dsm, int d, std::vector<float>& xt, std::vector<float>& c) {
   const int64_t n = dsm.n;
   xt.resize(n * d), c.resize(n * d);
-  for (int64_t r = 0; r < n; ++r) {
-    const float m = static_cast<float>(sde.mean_coef(dsm.t[r])), s = static_cast<float>(sde.marginal_std(dsm.t[r]));
-    for (int i = 0; i < d; ++i) {
-      xt[r * d + i] = dsm.x0[r * d + i] * m + s * dsm.z[r * d + i];
-      c[r * d + i] = dsm.z[r * d + i] * (1.f / s);
+  // on all threads: m(t) and sigma(t) in double took 0.29 ms of the paper's step on one
+  at::parallel_for(0, n, 2048, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float m = static_cast<float>(sde.mean_coef(dsm.t[r])), s = static_cast<float>(sde.marginal_std(dsm.t[r]));
+      for (int i = 0; i < d; ++i) {
+        xt[r * d + i] = dsm.x0[r * d + i] * m + s * dsm.z[r * d + i];
+        c[r * d + i] = dsm.z[r * d + i] * (1.f / s);
+      }
     }
-  }
+  });
 }
 
 }  // namespace

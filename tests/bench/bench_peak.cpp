@@ -1,7 +1,9 @@
-// The machine's limit and how close the GEMM kernel gets to it: the fp32 FMA peak of one
-// core and of THREADS cores (independent FMA chains, nothing loaded from memory), and
-// engine/kernels/gemm at the shapes the fused kernels call it with. scripts/bench reads
-// the GFLOP/s counters and divides each row's GEMM FLOPs by its time against this peak.
+// The machine's limit and how close the kernels get to it: the fp32 FMA peak of one core
+// and of THREADS cores (independent FMA chains, nothing loaded from memory),
+// engine/kernels/gemm at the shapes the fused kernels call it with, and the Softplus
+// passes between those GEMMs (engine/kernels/activation). scripts/bench reads the GFLOP/s
+// counters and divides each row's GEMM FLOPs by its time against this peak; with the
+// Softplus rates it adds up the sampler's floor from its two parts.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -10,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include "core/config.h"
+#include "kernels/activation.h"
 #include "kernels/gemm.h"
 
 namespace {
@@ -78,8 +82,35 @@ void BM_GemmSampler(benchmark::State& st) { gemm_shape(st, 256, 80, 80, false); 
 void BM_GemmTrain(benchmark::State& st) { gemm_shape(st, 64, 80, 80, false); }
 void BM_GemmWeightGrad(benchmark::State& st) { gemm_shape(st, 80, 80, 128, true); }
 
+// One sampler block's hidden units (256 rows x 80), pre-activations spread over beta h in
+// [-30, 30] (the saturated, the smooth and the linear regime), one thread. The potential's
+// sampler takes the value and the slope of every hidden layer but the last, which needs
+// only the slope; the training steps add the second (and third) derivative.
+void softplus(benchmark::State& st, int order, bool value) {
+  gapscope::ModelSpec spec;  // Softplus, beta = 100
+  const int64_t m = 256 * 80;
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> u(-0.3f, 0.3f);
+  std::vector<float> h(m), z(m), d1(m), d2(m), d3(m);
+  for (auto& v : h) v = u(rng);
+  for (auto _ : st) {
+    gapscope::activation_jet(spec, m, h.data(), value ? z.data() : nullptr, d1.data(), order >= 2 ? d2.data() : nullptr,
+                             order >= 3 ? d3.data() : nullptr);
+    benchmark::DoNotOptimize(d1.data());
+  }
+  st.counters["Gunits"] = benchmark::Counter(m * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
+}
+void BM_SoftplusValueSlope(benchmark::State& st) { softplus(st, 1, true); }
+void BM_SoftplusSlope(benchmark::State& st) { softplus(st, 1, false); }
+void BM_SoftplusOrder2(benchmark::State& st) { softplus(st, 2, true); }
+void BM_SoftplusOrder3(benchmark::State& st) { softplus(st, 3, true); }
+
 }  // namespace
 
+BENCHMARK(BM_SoftplusValueSlope)->MinTime(0.5);
+BENCHMARK(BM_SoftplusSlope)->MinTime(0.5);
+BENCHMARK(BM_SoftplusOrder2)->MinTime(0.5);
+BENCHMARK(BM_SoftplusOrder3)->MinTime(0.5);
 BENCHMARK(BM_GemmSampler)->MinTime(0.5);
 BENCHMARK(BM_GemmTrain)->MinTime(0.5);
 BENCHMARK(BM_GemmWeightGrad)->MinTime(0.5);
