@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   if (const auto rc = parse_options(argc, argv, opt)) return *rc;
   if (!has_display()) return fail(kNoDisplay, 2);
   limit_compute_threads(1);  // three busy threads share the cores: UI, training, sampling
+  keep_freed_memory_mapped();
   gapscope::flush_denormals_everywhere();  // before the session's threads: they inherit it
   Session session(opt.session);
   if (!session.ready()) return 1;  // it has said why, in one line

@@ -2,6 +2,7 @@
 #include "threads.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,11 @@ void limit_compute_threads(int n) {
   at::set_num_threads(n);
   using SetFn = void (*)(int);
   if (auto f = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+void keep_freed_memory_mapped() {
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
 void lower_thread_priority(int nice_value) {

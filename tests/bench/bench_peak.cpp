@@ -12,7 +12,6 @@
 #include <random>
 #include <vector>
 
-#include "core/config.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
 
