@@ -124,6 +124,9 @@ struct Sizes {
   double margin() const { return 0.8 * fs; }
   double tick_len() const { return 0.35 * fs; }
   double pad() const { return 0.35 * fs; }
+  // A colour bar's tick labels stand this far from their ticks: at pad() the tick, level
+  // with the label's middle, read as the label's minus sign ("— 0.15", "— −0.2").
+  double bar_label_gap() const { return 0.8 * fs; }
   double caption_gap() const { return 0.7 * fs; }  // between the tick labels (or ticks) and a caption
   double col_gap() const { return 0.9 * fs; }
   double group_gap() const { return 1.6 * fs; }
@@ -612,7 +615,7 @@ Prepared prepare(cairo_t* cr, const Figure& f, const Panel& p, bool show_x, bool
     for (const auto& s : r.bl) bw = std::max(bw, text_width(cr, s, tf));
     if (r.zero_box) bw = std::max(bw, text_width(cr, r.zero_label, tf));
     r.bar_x = 0.8 * f.font_size;
-    right = r.bar_x + 0.9 * f.font_size + z.tick_len() + z.pad() + bw;
+    right = r.bar_x + 0.9 * f.font_size + z.tick_len() + z.bar_label_gap() + bw;
     if (!r.bar_label.empty()) right += z.pad() + z.label().size * (kCap + kDescent);
   }
   if (r.legend == Legend::Right) {
@@ -1123,7 +1126,7 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
         const double s = p.color_s(p.bt.values[i]);
         const double y = bottom - s * gh;
         stroke_line(cr, bx + bw, y, bx + bw + tl, y, paper::kInk, z.frame());
-        text(cr, p.bl[i], tf, paper::kInk, bx + bw + tl + z.pad(), y, 0, 0.5);
+        text(cr, p.bl[i], tf, paper::kInk, bx + bw + tl + z.bar_label_gap(), y, 0, 0.5);
         lw = std::max(lw, text_width(cr, p.bl[i], tf));
       }
     }
@@ -1135,11 +1138,11 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
       source(cr, paper::kInk);
       cairo_set_line_width(cr, z.frame());
       cairo_stroke(cr);
-      text(cr, p.zero_label, tf, paper::kInk, bx + bw + tl + z.pad(), zt + zh / 2, 0, 0.5);
+      text(cr, p.zero_label, tf, paper::kInk, bx + bw + tl + z.bar_label_gap(), zt + zh / 2, 0, 0.5);
       lw = std::max(lw, text_width(cr, p.zero_label, tf));
     }
     if (!p.bar_label.empty())
-      text(cr, p.bar_label, lf, paper::kInk, bx + bw + tl + z.pad() + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0,
+      text(cr, p.bar_label, lf, paper::kInk, bx + bw + tl + z.bar_label_gap() + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0,
            -kPi / 2);
   }
 }
