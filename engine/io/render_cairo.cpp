@@ -1107,6 +1107,7 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
   if (p.bar) {
     const double bx = W + p.bar_x, bw = 0.9 * f.font_size;
     const double top = p.gradient_top, bottom = p.gradient_bottom, gh = bottom - top;
+    const double lx = bx + bw + tl + z.bar_label_gap();  // where the tick labels start
     double lw = 0;
     if (p.gradient && gh > 0) {
       cairo_pattern_t* g = cairo_pattern_create_linear(0, bottom, 0, top);
@@ -1126,7 +1127,7 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
         const double s = p.color_s(p.bt.values[i]);
         const double y = bottom - s * gh;
         stroke_line(cr, bx + bw, y, bx + bw + tl, y, paper::kInk, z.frame());
-        text(cr, p.bl[i], tf, paper::kInk, bx + bw + tl + z.bar_label_gap(), y, 0, 0.5);
+        text(cr, p.bl[i], tf, paper::kInk, lx, y, 0, 0.5);
         lw = std::max(lw, text_width(cr, p.bl[i], tf));
       }
     }
@@ -1138,12 +1139,11 @@ void draw_panel(cairo_t* cr, const Figure& f, const Panel& panel, const Prepared
       source(cr, paper::kInk);
       cairo_set_line_width(cr, z.frame());
       cairo_stroke(cr);
-      text(cr, p.zero_label, tf, paper::kInk, bx + bw + tl + z.bar_label_gap(), zt + zh / 2, 0, 0.5);
+      text(cr, p.zero_label, tf, paper::kInk, lx, zt + zh / 2, 0, 0.5);
       lw = std::max(lw, text_width(cr, p.zero_label, tf));
     }
     if (!p.bar_label.empty())
-      text(cr, p.bar_label, lf, paper::kInk, bx + bw + tl + z.bar_label_gap() + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0,
-           -kPi / 2);
+      text(cr, p.bar_label, lf, paper::kInk, lx + lw + z.pad() + kCap * lf.size, H / 2, 0.5, 0, -kPi / 2);
   }
 }
 

@@ -61,7 +61,8 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   const Sde sde = Sde::from_config(c);
   auto o = SamplerOptions::from_config(c, kind);
   o.eps = 1e-5;
-  auto start = prior_sample(sde, 2, 10000, 1);
+  constexpr int kParticles = 10000;
+  auto start = prior_sample(sde, 2, kParticles, 1);
   auto score = network_score(tr.snapshot());
   std::size_t steps = 0;
   for (auto _ : st) {
@@ -72,14 +73,14 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   }
   const bool potential = c.model == "potential";
   const double per_step = potential ? sampler_flop_per_point_step(c) : hh_gemm(c);  // score: forward only
-  st.counters["GFLOP"] = 1e-9 * 10000.0 * static_cast<double>(steps / st.iterations()) * per_step;
+  st.counters["GFLOP"] = 1e-9 * kParticles * static_cast<double>(steps / st.iterations()) * per_step;
   st.counters["steps"] = static_cast<double>(steps / st.iterations());
   // Softplus units per point and step, by kind (bench_peak times each kind): the
   // potential's score takes the value and slope of every hidden layer but the last, whose
   // value feeds only u; the score network takes values alone.
   st.counters["units_value_slope"] = potential ? (c.layers - 1) * c.hidden : 0;
   st.counters["units_slope"] = potential ? c.hidden : 0;
-  st.counters["points"] = 10000;
+  st.counters["points"] = kParticles;
 }
 
 void BM_SampleODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE); }
