@@ -5,7 +5,8 @@
 // start from its own key at no cost. Training's draws come from std::mt19937_64: the
 // trainer's engine (one state, saved in the checkpoint: train/train_state.h) gives one key
 // per batch, and each chunk of the batch draws from an engine seeded by splitmix64 from
-// that key and the chunk's index (train/train.cpp).
+// that key and the chunk's index (train/train.cpp); the chunk's normals come from
+// kernels/normals.h, keyed by that engine.
 #include <cmath>
 #include <cstdint>
 
@@ -24,7 +25,8 @@ inline double uniform01(std::uint64_t& state) {
 }
 
 // Two independent standard normals (Box–Muller) from one 64-bit draw, in float: 24 bits
-// for the radius (never 0) and 24 for the angle. The sampler's noise.
+// for the radius (never 0) and 24 for the angle. The definition of the stream that
+// kernels/normals.h draws in bulk (sampler noise, training's DSM noise).
 inline void normal_pair(std::uint64_t& state, float& a, float& b) {
   const std::uint64_t bits = splitmix64(state);
   const float u1 = ((bits >> 40) + 0.5f) * 0x1p-24f, u2 = ((bits >> 16) & 0xFFFFFF) * 0x1p-24f;

@@ -8,28 +8,24 @@
 
 #include "core/config.h"
 #include "core/rng.h"
+#include "kernels/normals.h"
 #include "nn/score_function.h"
 
 namespace gapscope {
 namespace {
 
-// n standard normals for (seed, stream), by Box-Muller in float. Chunks of a fixed size
-// draw from their own key, so the chunks run on all threads and the numbers do not
-// depend on the thread count. The SDE draws n*d normals every step (stream = step).
+// n standard normals for (seed, stream), by Box-Muller in float (kernels/normals.h). Chunks
+// of a fixed size draw from their own key, so the chunks run on all threads and the
+// numbers do not depend on the thread count. The SDE draws n*d normals every step
+// (stream = step).
 void fill_normal(float* out, std::size_t n, uint64_t seed, uint64_t stream) {
   constexpr int64_t kChunk = 4096;
   const int64_t chunks = static_cast<int64_t>((n + kChunk - 1) / kChunk);
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       uint64_t key = seed * 0x2545f4914f6cdd1dULL ^ (stream + 1) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(c);
-      uint64_t st = splitmix64(key);
       const std::size_t i0 = static_cast<std::size_t>(c) * kChunk, i1 = std::min(n, i0 + kChunk);
-      for (std::size_t i = i0; i < i1; i += 2) {
-        float a, b;
-        normal_pair(st, a, b);
-        out[i] = a;
-        if (i + 1 < i1) out[i + 1] = b;
-      }
+      standard_normals(out + i0, i1 - i0, splitmix64(key));
     }
   });
 }

@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "kernels/denormals.h"
 #include "kernels/fused_potential.h"
+#include "kernels/normals.h"
 #include "nn/loss.h"
 #include "nn/residual.h"
 #include "sample/residual_field.h"
@@ -138,7 +139,6 @@ TrainRow Trainer::step() {
   s.set_lr(lr);
 
   using U = std::uniform_real_distribution<double>;
-  using N = std::normal_distribution<float>;
 
   // Denoising score matching batch: t = eps + T * Beta(1, 2) (inverse CDF of Beta(1,2) is 1 - sqrt(1-u)).
   const std::size_t ndsm = static_cast<std::size_t>(c.batch_dsm);
@@ -147,9 +147,8 @@ TrainRow Trainer::step() {
   draw_chunks(ndsm, s.rng, [&](std::mt19937_64& eng, std::size_t i0, std::size_t i1) {
     sample_into(s.data, i0, i1 - i0, eng, x0);
     U u(0.0, 1.0);
-    N z(0.f, 1.f);
     for (std::size_t i = i0; i < i1; ++i) tv[i] = static_cast<float>(c.eps + c.T * (1.0 - std::sqrt(1.0 - u(eng))));
-    for (std::size_t i = i0 * d; i < i1 * d; ++i) zv[i] = z(eng);
+    standard_normals(zv.data() + i0 * d, (i1 - i0) * d, eng());
   });
 
   // Collocation points uniform in box x [eps, T]; boundary points on each face of the box.
@@ -162,16 +161,16 @@ TrainRow Trainer::step() {
   Points y0(d, forward ? nc : 0);
   draw_chunks(static_cast<std::size_t>(nc), s.rng, [&](std::mt19937_64& eng, std::size_t i0, std::size_t i1) {
     U u(0.0, 1.0);
-    N z(0.f, 1.f);
     for (std::size_t r = i0; r < i1; ++r) tc[r] = static_cast<float>(c.eps + (c.T - c.eps) * u(eng));
     if (!forward) {
       for (std::size_t i = i0 * d; i < i1 * d; ++i) xc[i] = static_cast<float>(c.box * (2 * u(eng) - 1));
       return;
     }
     sample_into(s.data, i0, i1 - i0, eng, y0);
+    standard_normals(xc.data() + i0 * d, (i1 - i0) * d, eng());  // z, then x = m y0 + sd z in place
     for (std::size_t r = i0; r < i1; ++r) {
       const double m = s.sde.mean_coef(tc[r]), sd = s.sde.marginal_std(tc[r]);
-      for (int k = 0; k < d; ++k) xc[r * d + k] = static_cast<float>(m * y0.v[r * d + k] + sd * z(eng));
+      for (int k = 0; k < d; ++k) xc[r * d + k] = static_cast<float>(m * y0.v[r * d + k] + sd * xc[r * d + k]);
     }
   });
   // Face f = 2k + side holds coordinate k at -box or +box.

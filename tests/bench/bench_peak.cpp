@@ -1,9 +1,10 @@
 // The machine's limit and how close the kernels get to it: the fp32 FMA peak of one core
 // and of THREADS cores (independent FMA chains, nothing loaded from memory),
-// engine/kernels/gemm at the shapes the fused kernels call it with, and the Softplus
-// passes between those GEMMs (engine/kernels/activation). scripts/bench reads the GFLOP/s
-// counters and divides each row's GEMM FLOPs by its time against this peak; with the
-// Softplus rates it adds up the sampler's floor from its two parts.
+// engine/kernels/gemm at the shapes the fused kernels call it with, the Softplus passes
+// between those GEMMs (engine/kernels/activation) and the SDE's noise (engine/kernels/
+// normals). scripts/bench reads the GFLOP/s counters and divides each row's GEMM FLOPs by
+// its time against this peak; with the Softplus and noise rates it adds up each
+// sampler's floor from its parts.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -12,8 +13,10 @@
 #include <random>
 #include <vector>
 
+#include "core/rng.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
+#include "kernels/normals.h"
 
 namespace {
 
@@ -104,8 +107,32 @@ void BM_SoftplusSlope(benchmark::State& st) { softplus(st, 1, false); }
 void BM_SoftplusOrder2(benchmark::State& st) { softplus(st, 2, true); }
 void BM_SoftplusOrder3(benchmark::State& st) { softplus(st, 3, true); }
 
+// One chunk of the SDE's noise (sample/sample.cpp fill_normal draws 4096 per chunk), one
+// thread: the bulk kernel, and normal_pair one pair at a time (what it replaced).
+void BM_NormalsBulk(benchmark::State& st) {
+  std::vector<float> v(4096);
+  std::uint64_t key = 1;
+  for (auto _ : st) {
+    gapscope::standard_normals(v.data(), v.size(), ++key);
+    benchmark::DoNotOptimize(v.data());
+  }
+  st.counters["Gnormals"] = benchmark::Counter(v.size() * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
+}
+void BM_NormalsScalar(benchmark::State& st) {
+  std::vector<float> v(4096);
+  std::uint64_t key = 1;
+  for (auto _ : st) {
+    std::uint64_t s = ++key;
+    for (std::size_t i = 0; i < v.size(); i += 2) gapscope::normal_pair(s, v[i], v[i + 1]);
+    benchmark::DoNotOptimize(v.data());
+  }
+  st.counters["Gnormals"] = benchmark::Counter(v.size() * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
+BENCHMARK(BM_NormalsBulk)->MinTime(0.5);
+BENCHMARK(BM_NormalsScalar)->MinTime(0.5);
 BENCHMARK(BM_SoftplusValueSlope)->MinTime(0.5);
 BENCHMARK(BM_SoftplusSlope)->MinTime(0.5);
 BENCHMARK(BM_SoftplusOrder2)->MinTime(0.5);

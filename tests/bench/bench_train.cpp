@@ -81,6 +81,7 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   st.counters["units_value_slope"] = potential ? (c.layers - 1) * c.hidden : 0;
   st.counters["units_slope"] = potential ? c.hidden : 0;
   st.counters["points"] = kParticles;
+  st.counters["normals"] = kind == SamplerKind::SDE ? 2 : 0;  // per point and step (d = 2)
 }
 
 void BM_SampleODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE); }
