@@ -269,6 +269,36 @@ DsmWorkspace& dsm_workspace() {
   return ws;
 }
 
+// The DSM block's element-wise passes over its m x H layers, fused with the column sums
+// (the bias gradients) that were passes of their own, so that each array is read once.
+// The separate loops were a quarter of dsm_block's own samples in a lambda = 0 profile;
+// fused, the step measured 1-2 % faster (bench_train, three A/B pairs). The sums run over
+// the rows in order, as before, so the gradients are the same numbers.
+// The reverse pass's tangent at layer l: gbar = D1 vb, hbar = D2 G vb; at the top layer
+// (Top) gbar's and hbar's column sums go into gwo and gb, their last use.
+template <bool Top>
+inline void tangent_pass(int64_t m, int64_t H, const float* __restrict D1, const float* __restrict D2,
+                         const float* __restrict G, const float* __restrict vb, float* __restrict gbar,
+                         float* __restrict hbar, float* __restrict gwo, float* __restrict gb) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < H; ++o) {
+      const int64_t k = r * H + o;
+      gbar[k] = D1[k] * vb[k];
+      hbar[k] = D2[k] * G[k] * vb[k];
+      if (Top) gwo[o] += gbar[k], gb[o] += hbar[k];
+    }
+}
+// The ordinary backward below the top: hbar += D1 zbar, and hbar's column sums into gb.
+inline void backward_pass(int64_t m, int64_t H, const float* __restrict D1, const float* __restrict vb,
+                          float* __restrict hbar, float* __restrict gb) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < H; ++o) {
+      const int64_t k = r * H + o;
+      hbar[k] += D1[k] * vb[k];
+      gb[o] += hbar[k];
+    }
+}
+
 // One block of m DSM points at x (n x d): e = s(x) + c with c = z / sigma, the loss sum
 // over points and coordinates returned, its gradient times `scale` added into g.
 GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_t m, const float* t, const float* x,
@@ -308,12 +338,15 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
   std::fill(ws.acc0.begin(), ws.acc0.end(), 0.f);
   for (int64_t r = 0; r < m; ++r) {
     float* vr = vb + r * H;
-    std::fill(vr, vr + H, 0.f);
     for (int64_t i = 0; i < d; ++i) {
       const float si = ws.sb[r * d + i];
       const float* wi = net.W0x.data() + i * H;
       float* ai = ws.acc0.data() + i * H;
-      for (int64_t o = 0; o < H; ++o) vr[o] += si * wi[o], ai[o] += si * delta0[r * H + o];
+      if (i == 0)
+        for (int64_t o = 0; o < H; ++o) vr[o] = si * wi[o];
+      else
+        for (int64_t o = 0; o < H; ++o) vr[o] += si * wi[o];
+      for (int64_t o = 0; o < H; ++o) ai[o] += si * delta0[r * H + o];
     }
   }
   float* gW0 = g + off[0];
@@ -323,24 +356,19 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
   // (the part through act'), deltabar_{l+1} = gbar_l W_{l+1}^T.
   for (int l = 0; l < L; ++l) {
     float *gbar = ws.Q[l].data(), *hbar = ws.P[l].data() + mH;
-    jet::vmul(gbar, ws.D1[l].data(), vb, mH);
-    const float *d2 = ws.D2[l].data(), *gl = ws.G[l].data();
-    for (int64_t k = 0; k < mH; ++k) hbar[k] = d2[k] * gl[k] * vb[k];
+    const float *d1 = ws.D1[l].data(), *d2 = ws.D2[l].data(), *gl = ws.G[l].data();
     if (l + 1 < L) {
+      tangent_pass<false>(m, H, d1, d2, gl, vb, gbar, hbar, nullptr, nullptr);
       gemm(m, H, H, rows_of(gbar, H), net.WT[l + 1].data(), H, vb, H, false);
     } else {
-      float* gwo = g + off[2 * L];
-      for (int64_t r = 0; r < m; ++r)
-        for (int64_t o = 0; o < H; ++o) gwo[o] += gbar[r * H + o];
+      tangent_pass<true>(m, H, d1, d2, gl, vb, gbar, hbar, g + off[2 * L], g + off[2 * l + 1]);
     }
   }
-  // The ordinary backward, downward, with vb = zbar_l (zero at the top: u is not in the loss).
+  // The ordinary backward, downward, with vb = zbar_l (zero at the top: u is not in the
+  // loss, so the top layer's hbar and its bias sums are complete from the pass above).
   for (int l = L - 1; l >= 0; --l) {
     float* hbar = ws.P[l].data() + mH;
-    if (l + 1 < L) jet::vfma2(hbar, ws.D1[l].data(), vb, mH);
-    float* gb = g + off[2 * l + 1];
-    for (int64_t r = 0; r < m; ++r)
-      for (int64_t o = 0; o < H; ++o) gb[o] += hbar[r * H + o];
+    if (l + 1 < L) backward_pass(m, H, ws.D1[l].data(), vb, hbar, g + off[2 * l + 1]);
     if (l > 0) {
       gemm(H, H, 2 * m, transposed(ws.P[l].data(), H), ws.Q[l - 1].data(), H, g + off[2 * l], H, true);
       gemm(m, H, H, rows_of(hbar, H), w.W[l], H, vb, H, false);
