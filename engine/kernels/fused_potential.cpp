@@ -274,6 +274,7 @@ DsmWorkspace& dsm_workspace() {
 // The separate loops were a quarter of dsm_block's own samples in a lambda = 0 profile;
 // fused, the step measured 1-2 % faster (bench_train, three A/B pairs). The sums run over
 // the rows in order, as before, so the gradients are the same numbers.
+//
 // The reverse pass's tangent at layer l: gbar = D1 vb, hbar = D2 G vb; at the top layer
 // (Top) gbar's and hbar's column sums go into gwo and gb, their last use.
 template <bool Top>
