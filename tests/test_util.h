@@ -2,20 +2,40 @@
 // Small helpers shared by the test files.
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace gapscope::testing {
 
+// A fresh directory under the system's temp folder, removed with everything in it when
+// the test process exits (ctest runs each test in a process of its own), unless
+// GAPSCOPE_KEEP_TEST_DIRS is set, to look at what a test wrote. Without the removal a
+// full suite left some 45 directories in /tmp per run.
 inline std::filesystem::path temp_dir(const std::string& name) {
+  struct Made {
+    std::mutex m;
+    std::vector<std::filesystem::path> dirs;
+    ~Made() {
+      if (std::getenv("GAPSCOPE_KEEP_TEST_DIRS")) return;
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Made made;
   auto p = std::filesystem::temp_directory_path() /
            ("gapscope-test-" + name + "-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(p);
+  std::lock_guard<std::mutex> lock(made.m);
+  made.dirs.push_back(p);
   return p;
 }
 

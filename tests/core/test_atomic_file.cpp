@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -153,4 +154,34 @@ TEST(AtomicFile, FileSizeLimitIsAnErrorNotASignal) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(slurp(d / "keep.csv"), "old");
   fs::remove_all(d);
+}
+
+// The tests' own temp directories (test_util.h) go when the process exits: a child makes
+// one with a file in it and exits, and the parent finds it gone. (The child also removes
+// the directories this process made before it; their tests have finished.)
+TEST(TestDirs, AreRemovedWhenTheProcessExits) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    unsetenv("GAPSCOPE_KEEP_TEST_DIRS");
+    const auto dir = gapscope::testing::temp_dir("exit");
+    std::ofstream(dir / "f") << "x";
+    const std::string s = dir.string();
+    const bool sent = write(fds[1], s.data(), s.size()) == static_cast<ssize_t>(s.size());
+    close(fds[1]);
+    std::exit(sent ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string path;
+  char buf[256];
+  for (ssize_t k; (k = read(fds[0], buf, sizeof buf)) > 0;) path.append(buf, static_cast<std::size_t>(k));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_NE(path.find("gapscope-test-exit-"), std::string::npos) << path;
+  EXPECT_FALSE(std::filesystem::exists(path)) << path;
 }
