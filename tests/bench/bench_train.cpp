@@ -62,7 +62,7 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   auto o = SamplerOptions::from_config(c, kind);
   o.eps = 1e-5;
   constexpr int kParticles = 10000;
-  auto start = prior_sample(sde, 2, kParticles, 1);
+  auto start = prior_sample(sde, c.dim(), kParticles, 1);
   auto score = network_score(tr.snapshot());
   std::size_t steps = 0;
   for (auto _ : st) {
@@ -81,7 +81,7 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   st.counters["units_value_slope"] = potential ? (c.layers - 1) * c.hidden : 0;
   st.counters["units_slope"] = potential ? c.hidden : 0;
   st.counters["points"] = kParticles;
-  st.counters["normals"] = kind == SamplerKind::SDE ? 2 : 0;  // per point and step (d = 2)
+  st.counters["normals"] = kind == SamplerKind::SDE ? c.dim() : 0;  // per point and step
 }
 
 void BM_SampleODE10k(benchmark::State& st) { sampler(st, SamplerKind::ODE); }
