@@ -56,13 +56,13 @@ struct Net {
 // One thread's buffers, reused across calls (the ATen/OpenMP threads persist). The output
 // blocks Y, Yb are B*m rows of O: entry (block b, row r, output o) at (b*m + r)*O + o.
 struct Workspace {
-  std::vector<float> z0, Y, Yb, Zb, Hb, w0;
+  std::vector<float> z0, Y, Yb, Zb, Hb, w0, col;
   std::vector<std::vector<float>> Z, Hs, D1, D2, D3;
   void reserve(const Net& net, const Plan& p, int64_t rows) {
     const std::size_t B = p.B(), H = net.H, m = rows;
     z0.resize(m * net.in0);
     Y.resize(B * m * net.O), Yb.resize(B * m * net.O);
-    Zb.resize(B * m * H), Hb.resize(B * m * H);
+    Zb.resize(B * m * H), Hb.resize(B * m * H), col.resize(H);
     Z.resize(net.L), Hs.resize(net.L), D1.resize(net.L), D2.resize(net.L), D3.resize(net.L);
     for (int l = 0; l < net.L; ++l) {
       Z[l].resize(B * m * H), Hs[l].resize(B * m * H);
@@ -171,11 +171,16 @@ GAPSCOPE_VECTOR_CLONES void backward(const Net& net, const Plan& p, Workspace& w
       gemm(rows, H, H, rows_of(Hb, H), net.w.W[l], H, ws.Zb.data(), H, false);
     } else {
       gemm(H, in0, m, transposed(Hb, H), ws.z0.data(), in0, gW, in0, true);
-      // tangent k entered layer 0 as the constant column W0[:, dirs[k]]
+      // Tangent k entered layer 0 as the constant column W0[:, dirs[k]]: its adjoint is the
+      // column sum of its block. Summed in a contiguous row (added into W0's strided column
+      // entry by entry, the loop was scalar), starting from the column, in the same order.
+      float* col = ws.col.data();
       for (int k = 0; k < p.K(); ++k) {
         const float* hk = Hb + (1 + k) * m * H;
+        for (int64_t o = 0; o < H; ++o) col[o] = gW[o * in0 + p.dirs[k]];
         for (int64_t r = 0; r < m; ++r)
-          for (int64_t o = 0; o < H; ++o) gW[o * in0 + p.dirs[k]] += hk[r * H + o];
+          for (int64_t o = 0; o < H; ++o) col[o] += hk[r * H + o];
+        for (int64_t o = 0; o < H; ++o) gW[o * in0 + p.dirs[k]] = col[o];
       }
     }
   }
