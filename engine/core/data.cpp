@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "core/config.h"
+#include "core/normals.h"
+#include "core/rng.h"
 #include "core/sde.h"
 
 namespace gapscope {
@@ -158,14 +160,21 @@ Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
   } else if (name_ == "circles2") {
     // Exactly half the samples on each ring, as the paper's sampler, but in random order:
     // anything that keeps a prefix (exact-W2 and figure subsamples) must not see only
-    // the inner ring.
+    // the inner ring. In float, from bulk normals and directions (core/normals.h) and a
+    // splitmix64 shuffle: each training step draws 20 000 of these, and with std's
+    // distributions in double (normal, uniform angle, sincos, uniform_int shuffle) they
+    // took 76-86 ns a point, 0.8 ms of the paper's 13 ms step on two threads.
+    std::vector<float> noise(n), dir(2 * n);
+    standard_normals(noise.data(), n, rng());
+    circle_directions(dir.data(), n, rng());
     for (std::size_t i = 0; i < n; ++i) {
-      const double r = (i < n / 2 ? 0.65 : 1.4) + 0.1 * N(rng), th = kTwoPi * U(rng);
-      p.row(i)[0] = static_cast<float>(2 * r * std::cos(th));
-      p.row(i)[1] = static_cast<float>(2 * r * std::sin(th));
+      const float r = 2.f * ((i < n / 2 ? 0.65f : 1.4f) + 0.1f * noise[i]);
+      p.v[2 * i] = r * dir[2 * i];
+      p.v[2 * i + 1] = r * dir[2 * i + 1];
     }
+    std::uint64_t state = rng();
     for (std::size_t i = n; i > 1; --i) {
-      const std::size_t j = std::uniform_int_distribution<std::size_t>(0, i - 1)(rng);
+      const std::size_t j = uniform_index(state, i);
       std::swap(p.v[2 * (i - 1)], p.v[2 * j]);
       std::swap(p.v[2 * (i - 1) + 1], p.v[2 * j + 1]);
     }

@@ -6,7 +6,7 @@
 // trainer's engine (one state, saved in the checkpoint: train/train_state.h) gives one key
 // per batch, and each chunk of the batch draws from an engine seeded by splitmix64 from
 // that key and the chunk's index (train/train.cpp); the chunk's normals come from
-// kernels/normals.h, keyed by that engine.
+// core/normals.h, keyed by that engine.
 #include <cmath>
 #include <cstdint>
 
@@ -24,9 +24,20 @@ inline double uniform01(std::uint64_t& state) {
   return (static_cast<double>(splitmix64(state) >> 11) + 0.5) * 0x1.0p-53;
 }
 
+// A uniform integer in [0, n), n >= 1, without bias (Lemire's multiply-shift with
+// rejection: a division only on the rare rejection path). Shuffles (the circles data set).
+inline std::uint64_t uniform_index(std::uint64_t& state, std::uint64_t n) {
+  unsigned __int128 m = static_cast<unsigned __int128>(splitmix64(state)) * n;
+  if (static_cast<std::uint64_t>(m) < n) {
+    const std::uint64_t floor = (0 - n) % n;  // 2^64 mod n
+    while (static_cast<std::uint64_t>(m) < floor) m = static_cast<unsigned __int128>(splitmix64(state)) * n;
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
 // Two independent standard normals (Box–Muller) from one 64-bit draw, in float: 24 bits
 // for the radius (never 0) and 24 for the angle. The definition of the stream that
-// kernels/normals.h draws in bulk (sampler noise, training's DSM noise).
+// core/normals.h draws in bulk (sampler noise, training's DSM noise).
 inline void normal_pair(std::uint64_t& state, float& a, float& b) {
   const std::uint64_t bits = splitmix64(state);
   const float u1 = ((bits >> 40) + 0.5f) * 0x1p-24f, u2 = ((bits >> 16) & 0xFFFFFF) * 0x1p-24f;

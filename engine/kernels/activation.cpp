@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/clones.h"
+#include "core/clones.h"
 
 namespace gapscope {
 namespace {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "kernels/activation.h"
-#include "kernels/clones.h"
+#include "core/clones.h"
 #include "kernels/gemm.h"
 #include "kernels/jet_blocks.h"
 

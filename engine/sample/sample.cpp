@@ -8,13 +8,13 @@
 
 #include "core/config.h"
 #include "core/rng.h"
-#include "kernels/normals.h"
+#include "core/normals.h"
 #include "nn/score_function.h"
 
 namespace gapscope {
 namespace {
 
-// n standard normals for (seed, stream), by Box-Muller in float (kernels/normals.h). Chunks
+// n standard normals for (seed, stream), by Box-Muller in float (core/normals.h). Chunks
 // of a fixed size draw from their own key, so the chunks run on all threads and the
 // numbers do not depend on the thread count. The SDE draws n*d normals every step
 // (stream = step).

@@ -12,7 +12,7 @@
 #include "core/rng.h"
 #include "kernels/denormals.h"
 #include "kernels/fused_potential.h"
-#include "kernels/normals.h"
+#include "core/normals.h"
 #include "nn/loss.h"
 #include "nn/residual.h"
 #include "sample/residual_field.h"

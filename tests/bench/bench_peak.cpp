@@ -16,7 +16,7 @@
 #include "core/rng.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
-#include "kernels/normals.h"
+#include "core/normals.h"
 
 namespace {
 

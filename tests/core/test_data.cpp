@@ -30,20 +30,42 @@ TEST(Data, SeededAndReproducible) {
 
 TEST(Data, Circles2RadiiHalvesAndNoOrder) {
   Points p = sample_dataset(with("circles2"), 20000, 1);
-  double inner = 0, outer = 0;
+  double inner = 0, outer = 0, inner2 = 0, outer2 = 0;
   std::size_t n_inner = 0, first_half_inner = 0;
   for (std::size_t i = 0; i < p.n(); ++i) {
     const double r = std::hypot(p.row(i)[0], p.row(i)[1]);
-    const bool in = r < 2.05;  // the rings are 6 sigma apart at radius 2.05
+    const bool in = r < 2.05;  // half way between the rings, 3.75 noise sd from each
     (in ? inner : outer) += r;
+    (in ? inner2 : outer2) += r * r;
     n_inner += in;
     first_half_inner += in && i < p.n() / 2;
   }
-  EXPECT_EQ(n_inner, 10000u);  // exactly half each (no sample crosses 2.05 at this seed)
+  // Exactly half on each ring up to the ~2 points expected past 2.05 (the exact split is
+  // checked below); a ring drawn per point would be off by 70 (one sd).
+  EXPECT_NEAR(static_cast<double>(n_inner), 10000.0, 10.0);
+  const double n_outer = static_cast<double>(p.n() - n_inner);
   EXPECT_NEAR(inner / n_inner, 1.3, 0.01);
-  EXPECT_NEAR(outer / (p.n() - n_inner), 2.8, 0.01);
+  EXPECT_NEAR(outer / n_outer, 2.8, 0.01);
+  // radial noise 0.1 before the factor 2
+  EXPECT_NEAR(std::sqrt(inner2 / n_inner - std::pow(inner / n_inner, 2)), 0.2, 0.01);
+  EXPECT_NEAR(std::sqrt(outer2 / n_outer - std::pow(outer / n_outer, 2)), 0.2, 0.01);
   // shuffled: a prefix (as the grid metric's truncation keeps) holds both rings
   EXPECT_NEAR(first_half_inner, 5000.0, 300.0);
+}
+
+TEST(Data, Circles2PairsHoldOnePointOfEachRingInEitherOrder) {
+  // Two points: one per ring, always (a ring per point would put both on one ring half of
+  // the time), the inner one first in about half of the seeds (the shuffle).
+  int same_ring = 0, inner_first = 0;
+  const int seeds = 1000;
+  for (int seed = 1; seed <= seeds; ++seed) {
+    Points p = sample_dataset(with("circles2"), 2, seed);
+    const bool in0 = std::hypot(p.row(0)[0], p.row(0)[1]) < 2.05, in1 = std::hypot(p.row(1)[0], p.row(1)[1]) < 2.05;
+    same_ring += in0 == in1;
+    inner_first += in0 && !in1;
+  }
+  EXPECT_LE(same_ring, 3);  // 0.2 expected from the noise's tails
+  EXPECT_NEAR(inner_first, seeds / 2.0, 80.0);
 }
 
 TEST(Data, CheckerLivesOnItsEightSquares) {

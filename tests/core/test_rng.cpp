@@ -41,3 +41,20 @@ TEST(Rng, UniformsAreInsideTheOpenIntervalAndNormalsHaveUnitMoments) {
   EXPECT_NEAR(m1d / n, 0.0, 0.01);
   EXPECT_NEAR(m2d / n, 1.0, 0.015);
 }
+
+TEST(Rng, UniformIndexCoversItsRangeEvenly) {
+  std::uint64_t s = 3;
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(uniform_index(s, 1), 0u);
+  const std::uint64_t n = 7;
+  const int draws = 70000;
+  int count[n] = {};
+  for (int i = 0; i < draws; ++i) {
+    const std::uint64_t k = uniform_index(s, n);
+    ASSERT_LT(k, n);
+    count[k]++;
+  }
+  for (std::uint64_t k = 0; k < n; ++k) EXPECT_NEAR(count[k], draws / n, 5 * std::sqrt(draws / n)) << k;
+  // n near 2^64: the rejection path (2^64 mod n is large) still lands in range
+  const std::uint64_t big = (std::uint64_t{1} << 63) + 12345;
+  for (int i = 0; i < 1000; ++i) ASSERT_LT(uniform_index(s, big), big);
+}

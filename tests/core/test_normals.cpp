@@ -1,13 +1,14 @@
-// The bulk normals (kernels/normals.h) are normal_pair's stream (core/rng.h), value for
-// value, and standard normal.
+// The bulk normals (core/normals.h) are normal_pair's stream (core/rng.h), value for
+// value, and standard normal; the bulk directions are the same stream's angles, uniform
+// on the circle.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "core/normals.h"
 #include "core/rng.h"
-#include "kernels/normals.h"
 
 using namespace gapscope;
 
@@ -63,4 +64,30 @@ TEST(Normals, DifferentKeysGiveDifferentNumbers) {
   int same = 0;
   for (std::size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
   EXPECT_EQ(same, 0);
+}
+
+TEST(CircleDirections, AreTheStreamsAnglesOnTheUnitCircle) {
+  for (std::size_t n : {0, 1, 255, 256, 257, 1001}) {
+    std::vector<float> got(2 * n + 1, -99.f);
+    circle_directions(got.data(), n, 42);
+    std::uint64_t s = 42;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double ang = 6.283185307179586 * static_cast<double>(splitmix64(s) >> 40) * 0x1p-24;
+      ASSERT_NEAR(got[2 * j], std::cos(ang), 2e-6) << "n " << n << " j " << j;
+      ASSERT_NEAR(got[2 * j + 1], std::sin(ang), 2e-6) << "n " << n << " j " << j;
+    }
+    EXPECT_EQ(got[2 * n], -99.f) << "n " << n;
+  }
+}
+
+TEST(CircleDirections, AreUniformInAngle) {
+  const std::size_t n = 160000;
+  std::vector<float> v(2 * n);
+  circle_directions(v.data(), n, 9);
+  int bins[16] = {};
+  for (std::size_t j = 0; j < n; ++j) {
+    const double a = std::atan2(v[2 * j + 1], v[2 * j]) + M_PI;  // [0, 2 pi]
+    bins[std::min(15, static_cast<int>(a / (2 * M_PI) * 16))]++;
+  }
+  for (int b = 0; b < 16; ++b) EXPECT_NEAR(bins[b], n / 16.0, 5 * std::sqrt(n / 16.0)) << "bin " << b;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Standard normals in bulk: the sampler's noise and the training batch's DSM noise.
+// Standard normals and directions in the plane, in bulk: the sampler's noise, the training
+// batch's DSM noise, the circles data set.
 #include <cstddef>
 #include <cstdint>
 
@@ -12,5 +13,10 @@ namespace gapscope {
 // scalar loop on an AVX-512 CPU (bench_peak's BM_NormalsBulk against BM_NormalsScalar,
 // 4096 normals: 1.03-1.29 vs 0.115-0.120 G normals/s on the AMD EPYC, three runs).
 void standard_normals(float* out, std::size_t n, std::uint64_t key);
+
+// out[2j], out[2j + 1] = cos, sin of 2 pi u_j: n directions uniform on the unit circle,
+// u_j from 24 bits of the (j + 1)-th splitmix64 draw from state = key (as normal_pair's
+// angle). The same vector cosines and sines as standard_normals.
+void circle_directions(float* out, std::size_t n, std::uint64_t key);
 
 }  // namespace gapscope

@@ -2,13 +2,13 @@
 // cosf and sinf (libmvec) only under __FAST_MATH__, and GCC vectorises the loops below
 // only with them. Nothing here depends on IEEE corner cases: every argument is finite,
 // u1 is in (0, 1) and the angle in [0, 2 pi).
-#include "kernels/normals.h"
+#include "core/normals.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/rng.h"
-#include "kernels/clones.h"
+#include "core/clones.h"
 
 namespace gapscope {
 namespace {
@@ -38,7 +38,26 @@ GAPSCOPE_CLONES void normal_pairs(float* __restrict out, std::size_t pairs, std:
   }
 }
 
+// n directions into out (interleaved), as circle_directions says.
+GAPSCOPE_CLONES void directions(float* __restrict out, std::size_t n, std::uint64_t key) {
+  float ang[kBlock], c[kBlock], s[kBlock];
+  for (std::size_t j0 = 0; j0 < n; j0 += kBlock) {
+    const std::size_t nb = std::min(kBlock, n - j0);
+    for (std::size_t j = 0; j < nb; ++j) {
+      std::uint64_t state = key + (j0 + j) * 0x9e3779b97f4a7c15ULL;
+      const std::uint64_t bits = splitmix64(state);
+      ang[j] = 6.2831853f * static_cast<float>(static_cast<std::int32_t>(bits >> 40)) * 0x1p-24f;
+    }
+    for (std::size_t j = 0; j < nb; ++j) c[j] = std::cos(ang[j]);
+    for (std::size_t j = 0; j < nb; ++j) s[j] = std::sin(ang[j]);
+    float* o = out + 2 * j0;
+    for (std::size_t j = 0; j < nb; ++j) o[2 * j] = c[j], o[2 * j + 1] = s[j];
+  }
+}
+
 }  // namespace
+
+void circle_directions(float* out, std::size_t n, std::uint64_t key) { directions(out, n, key); }
 
 void standard_normals(float* out, std::size_t n, std::uint64_t key) {
   const std::size_t pairs = n / 2;
