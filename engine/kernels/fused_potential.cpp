@@ -249,15 +249,20 @@ GAPSCOPE_VECTOR_CLONES void value_block(const Net& net, Workspace& ws, int64_t m
 // input adjoint, and the two weight-gradient products fused into one of depth 2m), where
 // the forward jets of u and its d tangents take 3 (d + 1): 9 at d = 2, measured 1.4x
 // slower per step at the paper's 20 000 DSM points.
-// Layer l keeps: D1 = act'(h_l), D2 = act''(h_l), G = g_l (the reverse pass's adjoint of
-// z_l: w_out at the top, delta_{l+1} W_{l+1} below), P = [delta_l; hbar_l] with
+// Layer l keeps: D1 = act'(h_l), D2 = act''(h_l), E = D2 * g_l with g_l the reverse pass's
+// adjoint of z_l (w_out at the top, delta_{l+1} W_{l+1} below), P = [delta_l; hbar_l] with
 // delta_l = D1 * g_l, and Q = [gbar_l; z_l], so that dW_l += P_l^T Q_{l-1} is one GEMM.
+// g itself is never stored, and most element-wise steps are GEMM epilogues (kernels/gemm.h):
+// the GEMM that makes g writes delta and E, the tangent's GEMM writes gbar and hbar, and the
+// backward's GEMM adds D1 zbar into hbar. As passes of their own they were three quarters of
+// dsm_block's own samples (a third of a millisecond of each thread's 12 ms in the paper's
+// lambda = 0 step); every entry is the same arithmetic as in that form.
 struct DsmWorkspace {
-  std::vector<std::vector<float>> D1, D2, G, P, Q;
+  std::vector<std::vector<float>> D1, D2, E, P, Q;
   std::vector<float> z0, h, vb, acc0, sb;
   void reserve(const Net& net, int64_t m) {
     const std::size_t H = net.H, n = m;
-    for (auto* v : {&D1, &D2, &G}) {
+    for (auto* v : {&D1, &D2, &E}) {
       v->resize(net.L);
       for (auto& e : *v) e.resize(n * H);
     }
@@ -274,35 +279,10 @@ DsmWorkspace& dsm_workspace() {
   return ws;
 }
 
-// The DSM block's element-wise passes over its m x H layers, fused with the column sums
-// (the bias gradients) that were passes of their own, so that each array is read once.
-// The separate loops were a quarter of dsm_block's own samples in a lambda = 0 profile;
-// fused, the step measured 1-2 % faster (bench_train, three A/B pairs). The sums run over
-// the rows in order, as before, so the gradients are the same numbers.
-//
-// The reverse pass's tangent at layer l: gbar = D1 vb, hbar = D2 G vb; at the top layer
-// (Top) gbar's and hbar's column sums go into gwo and gb, their last use.
-template <bool Top>
-inline void tangent_pass(int64_t m, int64_t H, const float* __restrict D1, const float* __restrict D2,
-                         const float* __restrict G, const float* __restrict vb, float* __restrict gbar,
-                         float* __restrict hbar, float* __restrict gwo, float* __restrict gb) {
+// sum[o] += a[r, o] over the m rows, in row order (the bias gradients).
+inline void add_column_sums(int64_t m, int64_t H, const float* __restrict a, float* __restrict sum) {
   for (int64_t r = 0; r < m; ++r)
-    for (int64_t o = 0; o < H; ++o) {
-      const int64_t k = r * H + o;
-      gbar[k] = D1[k] * vb[k];
-      hbar[k] = D2[k] * G[k] * vb[k];
-      if (Top) gwo[o] += gbar[k], gb[o] += hbar[k];
-    }
-}
-// The ordinary backward below the top: hbar += D1 zbar, and hbar's column sums into gb.
-inline void backward_pass(int64_t m, int64_t H, const float* __restrict D1, const float* __restrict vb,
-                          float* __restrict hbar, float* __restrict gb) {
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t o = 0; o < H; ++o) {
-      const int64_t k = r * H + o;
-      hbar[k] += D1[k] * vb[k];
-      gb[o] += hbar[k];
-    }
+    for (int64_t o = 0; o < H; ++o) sum[o] += a[r * H + o];
 }
 
 // One block of m DSM points at x (n x d): e = s(x) + c with c = z / sigma, the loss sum
@@ -323,12 +303,19 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
     activation_jet(w.spec, mH, ws.h.data(), l + 1 < L ? ws.Q[l].data() + mH : nullptr, ws.D1[l].data(),
                    ws.D2[l].data(), nullptr);
   }
-  // The score's reverse pass.
+  // The score's reverse pass: g = w_out on every row of the top layer; below, the GEMM
+  // g_{l-1} = delta_l W_l writes delta_{l-1} = D1 g and E = D2 g.
   const float* wo = w.W[L];
-  for (int64_t r = 0; r < m; ++r) std::copy(wo, wo + H, ws.G[L - 1].data() + r * H);
-  for (int l = L - 1; l >= 0; --l) {
-    jet::vmul(ws.P[l].data(), ws.D1[l].data(), ws.G[l].data(), mH);
-    if (l > 0) gemm(m, H, H, rows_of(ws.P[l].data(), H), w.W[l], H, ws.G[l - 1].data(), H, false);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < H; ++o) {
+      const int64_t k = r * H + o;
+      ws.P[L - 1][k] = ws.D1[L - 1][k] * wo[o];
+      ws.E[L - 1][k] = ws.D2[L - 1][k] * wo[o];
+    }
+  for (int l = L - 1; l > 0; --l) {
+    Epilogue ep;
+    ep.scale = ws.D1[l - 1].data(), ep.ld_scale = H, ep.scale2 = ws.D2[l - 1].data(), ep.out2 = ws.E[l - 1].data();
+    gemm(m, H, H, rows_of(ws.P[l].data(), H), w.W[l], H, ws.P[l - 1].data(), H, false, ep);
   }
   // s = delta_0 W0[:, x] - iv x; the loss and its adjoint sb.
   const float* delta0 = ws.P[0].data();
@@ -358,26 +345,36 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
   float* gW0 = g + off[0];
   for (int64_t i = 0; i < d; ++i)
     for (int64_t o = 0; o < H; ++o) gW0[o * in0 + 1 + i] += ws.acc0[i * H + o];
-  // The reverse pass's tangent, upward: gbar_l = D1 * deltabar_l, hbar_l = D2 * g_l * deltabar_l
-  // (the part through act'), deltabar_{l+1} = gbar_l W_{l+1}^T.
-  for (int l = 0; l < L; ++l) {
-    float *gbar = ws.Q[l].data(), *hbar = ws.P[l].data() + mH;
-    const float *d1 = ws.D1[l].data(), *d2 = ws.D2[l].data(), *gl = ws.G[l].data();
-    if (l + 1 < L) {
-      tangent_pass<false>(m, H, d1, d2, gl, vb, gbar, hbar, nullptr, nullptr);
-      gemm(m, H, H, rows_of(gbar, H), net.WT[l + 1].data(), H, vb, H, false);
-    } else {
-      tangent_pass<true>(m, H, d1, d2, gl, vb, gbar, hbar, g + off[2 * L], g + off[2 * l + 1]);
+  // The reverse pass's tangent, upward: gbar_l = D1 * deltabar_l, hbar_l = D2 * g_l *
+  // deltabar_l = E deltabar_l (the part through act'), deltabar_{l+1} = gbar_l W_{l+1}^T.
+  // Layer 0 from vb; above, in the epilogue of the GEMM that makes deltabar.
+  {
+    const float *d1 = ws.D1[0].data(), *e0 = ws.E[0].data();
+    float *gbar = ws.Q[0].data(), *hbar = ws.P[0].data() + mH;
+    for (int64_t k = 0; k < mH; ++k) {
+      gbar[k] = d1[k] * vb[k];
+      hbar[k] = e0[k] * vb[k];
     }
   }
-  // The ordinary backward, downward, with vb = zbar_l (zero at the top: u is not in the
-  // loss, so the top layer's hbar and its bias sums are complete from the pass above).
+  for (int l = 1; l < L; ++l) {
+    Epilogue ep;
+    ep.scale = ws.D1[l].data(), ep.ld_scale = H, ep.scale2 = ws.E[l].data(), ep.out2 = ws.P[l].data() + mH;
+    gemm(m, H, H, rows_of(ws.Q[l - 1].data(), H), net.WT[l].data(), H, ws.Q[l].data(), H, false, ep);
+  }
+  // The top layer's gbar and hbar are complete (u is not in the loss, so no ordinary
+  // backward reaches them): their column sums are gwo and its bias's gradient.
+  add_column_sums(m, H, ws.Q[L - 1].data(), g + off[2 * L]);
+  add_column_sums(m, H, ws.P[L - 1].data() + mH, g + off[2 * (L - 1) + 1]);
+  // The ordinary backward, downward: the GEMM zbar_{l-1} = hbar_l W_l adds D1 zbar into
+  // hbar_{l-1} in its epilogue, which completes it.
   for (int l = L - 1; l >= 0; --l) {
     float* hbar = ws.P[l].data() + mH;
-    if (l + 1 < L) backward_pass(m, H, ws.D1[l].data(), vb, hbar, g + off[2 * l + 1]);
+    if (l + 1 < L) add_column_sums(m, H, hbar, g + off[2 * l + 1]);
     if (l > 0) {
       gemm(H, H, 2 * m, transposed(ws.P[l].data(), H), ws.Q[l - 1].data(), H, g + off[2 * l], H, true);
-      gemm(m, H, H, rows_of(hbar, H), w.W[l], H, vb, H, false);
+      Epilogue ep;
+      ep.scale = ws.D1[l - 1].data(), ep.ld_scale = H, ep.scale_product = true;
+      gemm(m, H, H, rows_of(hbar, H), w.W[l], H, ws.P[l - 1].data() + mH, H, true, ep);
     } else {
       gemm(H, in0, m, transposed(hbar, H), ws.z0.data(), in0, gW0, in0, true);
     }

@@ -16,14 +16,15 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t K, MatA A, const flo
                                                     int64_t ldc, __mmask16 last, bool accumulate, Epilogue e) {
   auto mask = [last](int j) { return j == NV - 1 ? last : static_cast<__mmask16>(0xFFFF); };
   __m512 c[MR][NV];
+  const bool product = e.scale_product && e.scale, from_c = accumulate && !product;  // product: C0 after the scale
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j)
-      c[i][j] = accumulate ? _mm512_maskz_loadu_ps(mask(j), C + i * ldc + 16 * j)
-                : e.bias   ? _mm512_maskz_loadu_ps(mask(j), e.bias + 16 * j)
-                           : _mm512_setzero_ps();
-  if (accumulate && e.bias)
+      c[i][j] = from_c   ? _mm512_maskz_loadu_ps(mask(j), C + i * ldc + 16 * j)
+                : e.bias ? _mm512_maskz_loadu_ps(mask(j), e.bias + 16 * j)
+                         : _mm512_setzero_ps();
+  if (from_c && e.bias)
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
@@ -46,7 +47,15 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t K, MatA A, const flo
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
       __m512 v = c[i][j];
-      if (e.scale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mask(j), e.scale + i * e.ld_scale + 16 * j));
+      const int64_t side = i * e.ld_scale + 16 * j;
+      if (e.out2)
+        _mm512_mask_storeu_ps(e.out2 + side, mask(j),
+                              e.scale2 ? _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mask(j), e.scale2 + side)) : v);
+      if (e.scale) {
+        const __m512 s = _mm512_maskz_loadu_ps(mask(j), e.scale + side);
+        v = product && accumulate ? _mm512_fmadd_ps(v, s, _mm512_maskz_loadu_ps(mask(j), C + i * ldc + 16 * j))
+                                          : _mm512_mul_ps(v, s);
+      }
       _mm512_mask_storeu_ps(C + i * ldc + 16 * j, mask(j), v);
     }
 }
@@ -80,7 +89,7 @@ __attribute__((target("avx512f"))) void gemm_narrow_tn(int64_t M, int64_t N, int
 __attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_t K, MatA A, const float* B,
                                                     int64_t ldb, float* C, int64_t ldc, bool accumulate,
                                                     const Epilogue& e) {
-  if (N <= kNarrowN && M >= 16 && A.row_stride == 1 && !e.bias && !e.scale)
+  if (N <= kNarrowN && M >= 16 && A.row_stride == 1 && !e.bias && !e.scale && !e.out2)
     return gemm_narrow_tn(M, N, K, A, B, ldb, C, ldc, accumulate);
   static const TileFn table[kMR][kNV] = {
       {&tile_avx512<1, 1>, &tile_avx512<1, 2>, &tile_avx512<1, 3>, &tile_avx512<1, 4>, &tile_avx512<1, 5>},
@@ -96,7 +105,9 @@ __attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_
     for (int64_t i0 = 0; i0 < M; i0 += kMR) {
       const int mr = static_cast<int>(std::min<int64_t>(kMR, M - i0));
       MatA Ai{A.p + i0 * A.row_stride, A.row_stride, A.col_stride};
-      Epilogue ei{e.bias ? e.bias + j0 : nullptr, e.scale ? e.scale + i0 * e.ld_scale + j0 : nullptr, e.ld_scale};
+      const int64_t side = i0 * e.ld_scale + j0;
+      Epilogue ei{e.bias ? e.bias + j0 : nullptr, e.scale ? e.scale + side : nullptr, e.ld_scale, e.scale_product,
+                  e.scale2 ? e.scale2 + side : nullptr, e.out2 ? e.out2 + side : nullptr};
       table[mr - 1][nv - 1](K, Ai, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate, ei);
     }
   }
@@ -106,18 +117,25 @@ __attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_
 
 void gemm_portable(int64_t M, int64_t N, int64_t K, MatA A, const float* __restrict B, int64_t ldb,
                    float* __restrict C, int64_t ldc, bool accumulate, const Epilogue& e) {
+  std::vector<float> v(static_cast<std::size_t>(N));
   for (int64_t i = 0; i < M; ++i) {
     float* __restrict c = C + i * ldc;
-    if (!accumulate) std::fill(c, c + N, 0.f);
+    const bool product = e.scale_product && e.scale, from_c = accumulate && !product;
+    for (int64_t j = 0; j < N; ++j) v[j] = from_c ? c[j] : 0.f;
     if (e.bias)
-      for (int64_t j = 0; j < N; ++j) c[j] += e.bias[j];
+      for (int64_t j = 0; j < N; ++j) v[j] += e.bias[j];
     for (int64_t k = 0; k < K; ++k) {
       const float a = A.p[i * A.row_stride + k * A.col_stride];
       const float* __restrict b = B + k * ldb;
-      for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
+      for (int64_t j = 0; j < N; ++j) v[j] += a * b[j];
     }
-    if (e.scale)
-      for (int64_t j = 0; j < N; ++j) c[j] *= e.scale[i * e.ld_scale + j];
+    const int64_t side = i * e.ld_scale;
+    if (e.out2)
+      for (int64_t j = 0; j < N; ++j) e.out2[side + j] = e.scale2 ? v[j] * e.scale2[side + j] : v[j];
+    for (int64_t j = 0; j < N; ++j) {
+      const float s = e.scale ? e.scale[side + j] : 1.f;
+      c[j] = product && accumulate ? c[j] + v[j] * s : v[j] * s;
+    }
   }
 }
 

@@ -19,12 +19,22 @@ struct MatA {
 inline MatA rows_of(const float* p, int64_t ld) { return {p, ld, 1}; }        // A row-major
 inline MatA transposed(const float* p, int64_t ld) { return {p, 1, ld}; }     // A = P^T, P row-major
 
-// Applied to each tile while it is in registers: C = (C0 + A B + 1 bias^T) * scale, where
-// C0 is C (accumulate) or 0, bias a row of N, scale an M x N matrix (ld_scale), both optional.
+// Applied to each tile while it is in registers, so that the element-wise step after a
+// GEMM costs no pass of its own. With C0 = C (accumulate) or 0 and v = A B + 1 bias^T:
+//   C = (C0 + v) * scale      by default;
+//   C = C0 + v * scale        with scale_product and a scale (an adjoint through an
+//                             activation, added);
+//   out2 = u * scale2         with out2, besides C, where u is C's value before its scale
+//                             (C0 + v by default, v with scale_product): two products of one GEMM.
+// bias is a row of N; scale, scale2 and out2 are M x N matrices with leading dimension
+// ld_scale. All optional (a null scale or scale2 multiplies by 1).
 struct Epilogue {
   const float* bias = nullptr;
   const float* scale = nullptr;
   int64_t ld_scale = 0;
+  bool scale_product = false;
+  const float* scale2 = nullptr;
+  float* out2 = nullptr;
 };
 
 void gemm(int64_t M, int64_t N, int64_t K, MatA A, const float* B, int64_t ldb, float* C, int64_t ldc,
