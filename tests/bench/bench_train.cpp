@@ -46,6 +46,15 @@ void train_step(benchmark::State& st, double lambda, const char* model) {
   const bool potential = c.model == "potential";
   st.counters["GFLOP"] = 1e-9 * (c.batch_dsm * (potential ? dsm_flop_per_point(c) : score_dsm_flop_per_point(c)) +
                                  (lambda != 0 ? c.batch_collocation * (potential ? fp_flop_per_point(c) : score_fp_flop_per_point(c)) : 0));
+  // Softplus units per step, by the bench_peak pass that times them (scripts/bench's floor):
+  // the potential's DSM forward takes value, slope and curvature of every hidden layer but
+  // the last, whose slope and curvature are counted at the slope-only rate (a lower bound
+  // of their cost); the residual's jets take the third derivative of every layer.
+  if (potential) {
+    st.counters["units_order2"] = static_cast<double>(c.batch_dsm) * c.hidden * (c.layers - 1);
+    st.counters["units_slope"] = static_cast<double>(c.batch_dsm) * c.hidden;
+    st.counters["units_order3"] = lambda != 0 ? static_cast<double>(c.batch_collocation) * c.hidden * c.layers : 0;
+  }
 }
 
 void BM_TrainStepLambda0(benchmark::State& st) { train_step(st, 0.0, "potential"); }
