@@ -163,7 +163,7 @@ Points Dataset::sample(std::size_t n, std::mt19937_64& rng) const {
     // the inner ring. In float, from bulk normals and directions (core/normals.h) and a
     // splitmix64 shuffle: each training step draws 20 000 of these, and with std's
     // distributions in double (normal, uniform angle, sincos, uniform_int shuffle) they
-    // took 76-86 ns a point, 0.8 ms of the paper's 13 ms step on two threads.
+    // took 76-86 ns a point, 0.8 ms of the paper's 13 ms step on two threads (6-7 ns now).
     std::vector<float> noise(n), dir(2 * n);
     standard_normals(noise.data(), n, rng());
     circle_directions(dir.data(), n, rng());

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/rng.h"
 #include "core/clones.h"
+#include "core/rng.h"
 
 namespace gapscope {
 namespace {

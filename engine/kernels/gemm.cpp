@@ -54,7 +54,7 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t K, MatA A, const flo
       if (e.scale) {
         const __m512 s = _mm512_maskz_loadu_ps(mask(j), e.scale + side);
         v = product && accumulate ? _mm512_fmadd_ps(v, s, _mm512_maskz_loadu_ps(mask(j), C + i * ldc + 16 * j))
-                                          : _mm512_mul_ps(v, s);
+                                  : _mm512_mul_ps(v, s);
       }
       _mm512_mask_storeu_ps(C + i * ldc + 16 * j, mask(j), v);
     }

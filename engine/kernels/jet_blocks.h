@@ -30,10 +30,6 @@ inline void vmul(T* __restrict o, const T* __restrict a, const T* __restrict b, 
   for (int64_t i = 0; i < m; ++i) o[i] = a[i] * b[i];
 }
 template <typename T>
-inline void vfma2(T* __restrict o, const T* __restrict a, const T* __restrict b, int64_t m) {
-  for (int64_t i = 0; i < m; ++i) o[i] += a[i] * b[i];
-}
-template <typename T>
 inline void vfma3(T* __restrict o, const T* __restrict a, const T* __restrict b, const T* __restrict c, int64_t m) {
   for (int64_t i = 0; i < m; ++i) o[i] += a[i] * b[i] * c[i];
 }
