@@ -92,6 +92,12 @@ inline float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+// sum[o] += a[r, o] over the m rows, in row order (bias and first-layer tangent gradients).
+inline void add_column_sums(int64_t m, int64_t H, const float* __restrict a, float* __restrict sum) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t o = 0; o < H; ++o) sum[o] += a[r * H + o];
+}
+
 // The per-block kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked at
 // run time; flatten inlines the jet loops (jet_blocks.h) so they get the wide vectors too.
 #define GAPSCOPE_VECTOR_CLONES GAPSCOPE_CLONES __attribute__((flatten))
@@ -161,9 +167,7 @@ GAPSCOPE_VECTOR_CLONES void backward(const Net& net, const Plan& p, Workspace& w
     float* Hb = ws.Hb.data();
     jet::activate_backward<float>(p, m, H, l == 0 ? nullptr : ws.Hs[l].data(), ws.w0.data(), ws.D1[l].data(),
                                   ws.D2[l].data(), ws.D3[l].data(), ws.Zb.data(), Hb, 0, m);
-    float* gb = g + off[2 * l + 1];
-    for (int64_t r = 0; r < m; ++r)
-      for (int64_t o = 0; o < H; ++o) gb[o] += Hb[r * H + o];
+    add_column_sums(m, H, Hb, g + off[2 * l + 1]);
     float* gW = g + off[2 * l];
     if (l > 0) {
       // dW (out x in) += Hb^T S over all jet rows; the input's adjoint Zb = Hb W.
@@ -178,8 +182,7 @@ GAPSCOPE_VECTOR_CLONES void backward(const Net& net, const Plan& p, Workspace& w
       for (int k = 0; k < p.K(); ++k) {
         const float* hk = Hb + (1 + k) * m * H;
         for (int64_t o = 0; o < H; ++o) col[o] = gW[o * in0 + p.dirs[k]];
-        for (int64_t r = 0; r < m; ++r)
-          for (int64_t o = 0; o < H; ++o) col[o] += hk[r * H + o];
+        add_column_sums(m, H, hk, col);
         for (int64_t o = 0; o < H; ++o) gW[o * in0 + p.dirs[k]] = col[o];
       }
     }
@@ -278,12 +281,6 @@ struct DsmWorkspace {
 DsmWorkspace& dsm_workspace() {
   thread_local DsmWorkspace ws;
   return ws;
-}
-
-// sum[o] += a[r, o] over the m rows, in row order (the bias gradients).
-inline void add_column_sums(int64_t m, int64_t H, const float* __restrict a, float* __restrict sum) {
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t o = 0; o < H; ++o) sum[o] += a[r * H + o];
 }
 
 // One block of m DSM points at x (n x d): e = s(x) + c with c = z / sigma, the loss sum
