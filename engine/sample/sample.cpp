@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "core/config.h"
-#include "core/rng.h"
 #include "core/normals.h"
+#include "core/rng.h"
 #include "nn/score_function.h"
 
 namespace gapscope {

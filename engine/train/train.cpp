@@ -9,10 +9,10 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/normals.h"
 #include "core/rng.h"
 #include "kernels/denormals.h"
 #include "kernels/fused_potential.h"
-#include "core/normals.h"
 #include "nn/loss.h"
 #include "nn/residual.h"
 #include "sample/residual_field.h"

@@ -1,10 +1,10 @@
 // The machine's limit and how close the kernels get to it: the fp32 FMA peak of one core
 // and of THREADS cores (independent FMA chains, nothing loaded from memory),
 // engine/kernels/gemm at the shapes the fused kernels call it with, the Softplus passes
-// between those GEMMs (engine/kernels/activation) and the SDE's noise (engine/kernels/
+// between those GEMMs (engine/kernels/activation) and the SDE's noise (engine/core/
 // normals). scripts/bench reads the GFLOP/s counters and divides each row's GEMM FLOPs by
-// its time against this peak; with the Softplus and noise rates it adds up each
-// sampler's floor from its parts.
+// its time against this peak; with the Softplus and noise rates it adds up each row's
+// floor from its parts.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
@@ -13,10 +13,10 @@
 #include <random>
 #include <vector>
 
+#include "core/normals.h"
 #include "core/rng.h"
 #include "kernels/activation.h"
 #include "kernels/gemm.h"
-#include "core/normals.h"
 
 namespace {
 
