@@ -72,7 +72,7 @@ void check(GemmFn f, int64_t M, int64_t N, int64_t K, bool transposed_a, bool ac
 
 TEST(Gemm, MatchesDoubleReference) {
   for (GemmFn f : {&gemm, &gemm_portable})
-    for (int64_t M : {1, 3, 4, 5, 17, 80, 160})
+    for (int64_t M : {1, 2, 3, 4, 5, 6, 17, 80, 160})  // every M % 4 (the row tile), alone and after full tiles
       for (int64_t N : {1, 2, 3, 4, 5, 15, 16, 17, 80, 81, 97})
         for (int64_t K : {1, 3, 80})
           for (bool tr : {false, true})
