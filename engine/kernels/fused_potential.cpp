@@ -80,16 +80,27 @@ Workspace& workspace() {
 }
 
 // Dot product in 16 partial sums: vectorises without reassociation (a plain sum is
-// one serial chain of FMA latencies, 80 x 4 cycles per row of the output layer).
+// one serial chain of FMA latencies, 80 x 4 cycles per row of the output layer). The
+// partial sums are a GCC vector (jet_blocks.h) folded in halves, 16 -> 8 -> 4 -> 2 -> 1:
+// four shuffles and adds, where adding them one by one into a float (and GCC's own
+// vectorisation of a fold written as loops) was 16 extracts and a serial chain of 16
+// scalar adds per dot, 3 % of the sampler's time.
 inline float dot(const float* a, const float* b, int64_t n) {
-  float acc[16] = {};
+  using V = jet::Lanes<float>::V;
+  V acc = {};
   int64_t k = 0;
-  for (; k + 16 <= n; k += 16)
-    for (int j = 0; j < 16; ++j) acc[j] += a[k + j] * b[k + j];
+  for (; k + 16 <= n; k += 16) {
+    V u, v;
+    jet::load_lanes(u, a + k), jet::load_lanes(v, b + k);
+    acc += u * v;
+  }
   float s = 0;
   for (; k < n; ++k) s += a[k] * b[k];
-  for (int j = 0; j < 16; ++j) s += acc[j];
-  return s;
+  acc += __builtin_shufflevector(acc, acc, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  acc += __builtin_shufflevector(acc, acc, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3);
+  acc += __builtin_shufflevector(acc, acc, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1);
+  acc += __builtin_shufflevector(acc, acc, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+  return acc[0] + s;
 }
 
 // sum[o] += a[r, o] over the m rows, in row order (bias and first-layer tangent gradients).
