@@ -16,6 +16,7 @@
 #include "core/normals.h"
 #include "core/rng.h"
 #include "kernels/activation.h"
+#include "kernels/denormals.h"
 #include "kernels/gemm.h"
 
 namespace {
@@ -144,6 +145,8 @@ BENCHMARK(BM_GemmWeightGrad)->MinTime(0.5);
 int main(int argc, char** argv) {
   const char* th = std::getenv("THREADS");  // as bench_train and the PyTorch references
   const int threads = th ? std::max(1, std::atoi(th)) : 2;
+  // As gapscope-cli and the lab (kernels/denormals.h): what a user runs; GAPSCOPE_FTZ=0 measures without.
+  gapscope::flush_denormals_everywhere();
   benchmark::RegisterBenchmark("BM_FmaPeak", BM_FmaPeak)->MinTime(0.5)->UseRealTime();
   if (threads > 1) benchmark::RegisterBenchmark("BM_FmaPeak", BM_FmaPeak)->MinTime(0.5)->UseRealTime()->Threads(threads);
   benchmark::Initialize(&argc, argv);

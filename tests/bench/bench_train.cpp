@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/sde.h"
+#include "kernels/denormals.h"
 #include "sample/sample.h"
 #include "train/train.h"
 
@@ -109,6 +110,8 @@ BENCHMARK(BM_SampleScoreModelODE10k)->Unit(benchmark::kMillisecond)->Iterations(
 int main(int argc, char** argv) {
   const char* th = std::getenv("THREADS");  // as paper_step.py: THREADS=2 by default
   at::set_num_threads(th ? std::atoi(th) : 2);
+  // As gapscope-cli and the lab (kernels/denormals.h): what a user runs; GAPSCOPE_FTZ=0 measures without.
+  gapscope::flush_denormals_everywhere();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
