@@ -19,7 +19,10 @@ using jet::Plan;
 // Rows per block. FP blocks carry 5 jet blocks per layer (d = 2): 64 rows keep a
 // block's whole tape (~0.9 MB for 80-wide layers) inside a 1 MB L2.
 constexpr int64_t kTrainRows = 64;
-constexpr int64_t kScoreRows = 256;
+// The score's blocks keep ten m x H arrays (~0.4 MB at 128 rows): 128 measured 1.8 % faster
+// than 256 and 64 0.8 % (median of ten rounds of the paper's ODE sampler, each round the
+// three binaries back to back).
+constexpr int64_t kScoreRows = 128;
 constexpr int64_t kDsmRows = 64;
 // The score network's FP blocks carry 7 jet blocks (d = 2: s, s_t, 2 x-tangents, 3
 // Hessian pairs); its DSM blocks only the value, so they can be larger.
