@@ -66,7 +66,7 @@ void BM_FmaPeak(benchmark::State& st) {
   st.SetLabel(wide ? "avx512" : "avx2");
 }
 
-// gemm.h at the fused kernels' shapes, one thread: the sampler's forward (256 rows),
+// gemm.h at the fused kernels' shapes, one thread: the sampler's forward (128 rows),
 // the training blocks' forward/backward (64 rows) and the weight gradient (A^T, depth 128).
 void gemm_shape(benchmark::State& st, int64_t M, int64_t N, int64_t K, bool transposed_a) {
   std::mt19937 rng(0);
@@ -81,17 +81,17 @@ void gemm_shape(benchmark::State& st, int64_t M, int64_t N, int64_t K, bool tran
   }
   st.counters["GFLOPs"] = benchmark::Counter(2.0 * M * N * K * 1e-9 * st.iterations(), benchmark::Counter::kIsRate);
 }
-void BM_GemmSampler(benchmark::State& st) { gemm_shape(st, 256, 80, 80, false); }
+void BM_GemmSampler(benchmark::State& st) { gemm_shape(st, 128, 80, 80, false); }
 void BM_GemmTrain(benchmark::State& st) { gemm_shape(st, 64, 80, 80, false); }
 void BM_GemmWeightGrad(benchmark::State& st) { gemm_shape(st, 80, 80, 128, true); }
 
-// One sampler block's hidden units (256 rows x 80), pre-activations spread over beta h in
+// One sampler block's hidden units (128 rows x 80), pre-activations spread over beta h in
 // [-30, 30] (the saturated, the smooth and the linear regime), one thread. The potential's
 // sampler takes the value and the slope of every hidden layer but the last, which needs
 // only the slope; the training steps add the second (and third) derivative.
 void softplus(benchmark::State& st, int order, bool value) {
   gapscope::ModelSpec spec;  // Softplus, beta = 100
-  const int64_t m = 256 * 80;
+  const int64_t m = 128 * 80;
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> u(-0.3f, 0.3f);
   std::vector<float> h(m), z(m), d1(m), d2(m), d3(m);
