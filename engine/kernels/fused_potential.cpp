@@ -87,7 +87,7 @@ Workspace& workspace() {
 // partial sums are a GCC vector (jet_blocks.h) folded in halves, 16 -> 8 -> 4 -> 2 -> 1:
 // four shuffles and adds, where adding them one by one into a float (and GCC's own
 // vectorisation of a fold written as loops) was 16 extracts and a serial chain of 16
-// scalar adds per dot, 3 % of the sampler's time.
+// scalar adds per dot, 2-3 % of the sampler's time.
 inline float dot(const float* a, const float* b, int64_t n) {
   using V = jet::Lanes<float>::V;
   V acc = {};
