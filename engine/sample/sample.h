@@ -66,11 +66,20 @@ ScoreFn network_score(SnapshotPtr snapshot);  // evaluates without an autograd g
 
 Points prior_sample(const Sde& sde, int d, std::size_t n, uint64_t seed);
 
+// The coordinates of a larger cloud that an Integrator steps (its start is those n x d
+// floats of the cloud, from `offset`): the SDE draws the whole cloud's noise at them, so a
+// cloud stepped in parts gets the same numbers as stepped whole. total 0: start is the
+// whole cloud.
+struct CloudPart {
+  std::size_t offset = 0;
+  std::size_t total = 0;
+};
+
 // Steps a cloud through the time grid one step at a time, so the GUI can animate it
 // and the CLI can run it to the end. The SDE's last step adds no noise.
 class Integrator {
  public:
-  Integrator(const Sde& sde, ScoreFn score, const SamplerOptions& o, Points start);
+  Integrator(const Sde& sde, ScoreFn score, const SamplerOptions& o, Points start, CloudPart part = {});
   bool done() const { return k_ + 1 >= grid_.size(); }
   double time() const { return grid_[k_]; }
   std::size_t step_index() const { return k_; }
@@ -84,9 +93,11 @@ class Integrator {
   void velocity(double t, const Points& x, double score_scale, Points& out);
   void rk45(double t_end);
   void langevin(double t);
+  void noise(uint64_t stream, Points& out) const;
   Sde sde_;
   ScoreFn score_;
   SamplerOptions o_;
+  CloudPart part_;
   std::vector<double> grid_;
   std::size_t k_ = 0, nfe_ = 0;
   double h_ = 0;  // RK45: the step size it carries on
@@ -94,7 +105,12 @@ class Integrator {
   std::vector<Points> dp_;  // RK45: its seven stages
 };
 
-// nfe (may be null): the run's network evaluations per particle.
+// A whole run; nfe (may be null): its network evaluations per particle. The schemes whose
+// particles move independently (Euler, Heun, RK4, Euler-Maruyama) run the cloud as one
+// part per ATen thread, each part through all its steps with no join between steps: the
+// score is then called from those threads at once, on disjoint points, and must allow it
+// (network_score and closed forms do). PC and RK45 take norms over the whole cloud and
+// step it whole. The result does not depend on the thread count.
 Points sample(const Sde& sde, const ScoreFn& score, const SamplerOptions& o, const Points& start,
               std::size_t* nfe = nullptr);
 

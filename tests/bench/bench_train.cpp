@@ -75,11 +75,11 @@ void sampler(benchmark::State& st, SamplerKind kind, const char* model = "potent
   auto start = prior_sample(sde, c.dim(), kParticles, 1);
   auto score = network_score(tr.snapshot());
   std::size_t steps = 0;
-  for (auto _ : st) {
-    Integrator it(sde, score, o, start);
-    it.run();
-    steps += it.num_steps();
-    benchmark::DoNotOptimize(it.points().v.data());
+  for (auto _ : st) {  // as gapscope-cli sample runs it
+    std::size_t nfe = 0;
+    const Points x = sample(sde, score, o, start, &nfe);
+    steps += nfe;
+    benchmark::DoNotOptimize(x.v.data());
   }
   const bool potential = c.model == "potential";
   const double per_step = potential ? sampler_flop_per_point_step(c) : hh_gemm(c);  // score: forward only

@@ -8,6 +8,7 @@
 #include "core/data.h"
 #include "mixture_fixture.h"
 #include "core/sde.h"
+#include "nn/model.h"
 #include "sample/sample.h"
 #include "transport/w2_triple.h"
 
@@ -161,6 +162,46 @@ TEST(Sample, PriorNormalsHaveStandardMomentsOnAnyThreadCount) {
   EXPECT_NEAR(m2 / n, 1.0, 0.01);
   EXPECT_NEAR(m4 / n, 3.0, 0.05);
   EXPECT_NE(prior_sample(sde, 2, 10, 9).v, prior_sample(sde, 2, 10, 10).v);
+}
+
+// sample() runs the independent schemes as one part of the cloud per thread: the same
+// numbers, bit for bit, as the whole cloud stepped by one Integrator on one thread, the
+// SDE's noise included (parts cut the noise's 4096-number chunks here), for a closed-form
+// score and for a network (the fused kernels, called from both threads at once).
+TEST(Sample, CloudPartsOnThreadsGiveTheWholeCloudsNumbers) {
+  Sde sde;
+  ModelSpec spec;
+  spec.hidden = 16;
+  Network net(spec);
+  net.init(5);
+  const ScoreFn nets = network_score(std::make_shared<const WeightSnapshot>(net.snapshot()));
+  const ScoreFn exact = exact_score(two_d_mixture(), sde);
+  const Points start = prior_sample(sde, 2, 3001, 7);
+  const int threads = at::get_num_threads();
+  for (const ScoreFn* score : {&exact, &nets})
+    for (auto [kind, scheme] : {std::pair{SamplerKind::SDE, OdeScheme::Euler}, std::pair{SamplerKind::ODE, OdeScheme::Euler},
+                                std::pair{SamplerKind::ODE, OdeScheme::Heun}}) {
+      SamplerOptions o;
+      o.kind = kind, o.scheme = scheme;
+      o.steps = 12, o.refine = 2, o.refine_factor = 3;
+      o.seed = 3;
+      at::set_num_threads(1);
+      Integrator whole(sde, *score, o, start);
+      whole.run();
+      for (int t : {2, 3}) {
+        at::set_num_threads(t);
+        std::size_t nfe = 0;
+        const Points parts = sample(sde, *score, o, start, &nfe);
+        EXPECT_EQ(parts.v, whole.points().v) << t << " threads, " << (kind == SamplerKind::SDE ? "SDE" : "ODE")
+                                              << (score == &nets ? ", network" : ", exact score");
+        EXPECT_EQ(nfe, whole.nfe());
+      }
+    }
+  at::set_num_threads(threads);
+  // A part's noise is the whole cloud's at its coordinates: a part outside the cloud is refused.
+  SamplerOptions o;
+  o.kind = SamplerKind::SDE;
+  EXPECT_THROW(Integrator(sde, exact, o, Points(2, 10), CloudPart{10, 20}), std::invalid_argument);
 }
 
 TEST(Sample, OdeSchemesConvergeAtTheirOrder) {
