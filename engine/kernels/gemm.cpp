@@ -11,12 +11,12 @@ namespace {
 // MR rows x NV 16-wide vectors of C live in registers for the whole K loop; B's row k
 // is loaded once per k and reused for the MR rows. MR = 4, NV = 5 (80 columns) uses
 // 20 accumulators + 5 B vectors of the 32 zmm registers.
-template <int MR, int NV>
+template <int MR, int NV, bool Full>
 __attribute__((target("avx512f"), always_inline)) inline void tile_avx512(int64_t K, MatA A, const float* B,
                                                                          int64_t ldb, float* C, int64_t ldc,
                                                                          __mmask16 last, bool accumulate,
                                                                          const Epilogue& e) {
-  auto mask = [last](int j) { return j == NV - 1 ? last : static_cast<__mmask16>(0xFFFF); };
+  auto mask = [last](int j) { return j == NV - 1 && !Full ? last : static_cast<__mmask16>(0xFFFF); };
   __m512 c[MR][NV];
   const bool product = e.scale_product && e.scale, from_c = accumulate && !product;  // product: C0 after the scale
 #pragma GCC unroll 8
@@ -36,7 +36,7 @@ __attribute__((target("avx512f"), always_inline)) inline void tile_avx512(int64_
     __m512 b[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV - 1; ++j) b[j] = _mm512_loadu_ps(B + 16 * j);
-    b[NV - 1] = _mm512_maskz_loadu_ps(last, B + 16 * (NV - 1));
+    b[NV - 1] = Full ? _mm512_loadu_ps(B + 16 * (NV - 1)) : _mm512_maskz_loadu_ps(last, B + 16 * (NV - 1));
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i * A.row_stride]);
@@ -68,7 +68,7 @@ constexpr int kMR = 4, kNV = 5;
 // rows left. One call per panel, where an indirect call per tile, with the tile's
 // epilogue built on the stack and passed by value, stalled on store forwarding: 4-5 % of
 // the sampler's time in the caller's own instructions (perf annotate).
-template <int MR, int NV>
+template <int MR, int NV, bool Full>
 __attribute__((target("avx512f"), always_inline)) inline void tile_at(int64_t i0, int64_t K, MatA A, const float* B,
                                                                      int64_t ldb, float* C, int64_t ldc,
                                                                      __mmask16 last, bool accumulate,
@@ -76,19 +76,19 @@ __attribute__((target("avx512f"), always_inline)) inline void tile_at(int64_t i0
   const int64_t side = i0 * e.ld_scale;
   const Epilogue ei{e.bias, e.scale ? e.scale + side : nullptr, e.ld_scale, e.scale_product,
                     e.scale2 ? e.scale2 + side : nullptr, e.out2 ? e.out2 + side : nullptr};
-  tile_avx512<MR, NV>(K, MatA{A.p + i0 * A.row_stride, A.row_stride, A.col_stride}, B, ldb, C + i0 * ldc, ldc, last,
+  tile_avx512<MR, NV, Full>(K, MatA{A.p + i0 * A.row_stride, A.row_stride, A.col_stride}, B, ldb, C + i0 * ldc, ldc, last,
                       accumulate, ei);
 }
-template <int NV>
+template <int NV, bool Full>
 __attribute__((target("avx512f"))) void panel_avx512(int64_t M, int64_t K, MatA A, const float* B, int64_t ldb,
                                                      float* C, int64_t ldc, __mmask16 last, bool accumulate,
                                                      const Epilogue& e) {
   int64_t i0 = 0;
-  for (; i0 + kMR <= M; i0 += kMR) tile_at<kMR, NV>(i0, K, A, B, ldb, C, ldc, last, accumulate, e);
+  for (; i0 + kMR <= M; i0 += kMR) tile_at<kMR, NV, Full>(i0, K, A, B, ldb, C, ldc, last, accumulate, e);
   switch (M - i0) {
-    case 3: tile_at<3, NV>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
-    case 2: tile_at<2, NV>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
-    case 1: tile_at<1, NV>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
+    case 3: tile_at<3, NV, Full>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
+    case 2: tile_at<2, NV, Full>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
+    case 1: tile_at<1, NV, Full>(i0, K, A, B, ldb, C, ldc, last, accumulate, e); break;
     default: break;
   }
 }
@@ -123,8 +123,11 @@ __attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_
                                                     const Epilogue& e) {
   if (N <= kNarrowN && M >= 16 && A.row_stride == 1 && !e.bias && !e.scale && !e.out2)
     return gemm_narrow_tn(M, N, K, A, B, ldb, C, ldc, accumulate);
-  static const PanelFn panel[kNV] = {&panel_avx512<1>, &panel_avx512<2>, &panel_avx512<3>, &panel_avx512<4>,
-                                     &panel_avx512<5>};
+  static const PanelFn panel[2][kNV] = {
+      {&panel_avx512<1, false>, &panel_avx512<2, false>, &panel_avx512<3, false>, &panel_avx512<4, false>,
+       &panel_avx512<5, false>},
+      {&panel_avx512<1, true>, &panel_avx512<2, true>, &panel_avx512<3, true>, &panel_avx512<4, true>,
+       &panel_avx512<5, true>}};
   // Column panels outermost: a panel of B (K x 80) stays in L1 while all row tiles pass.
   for (int64_t j0 = 0; j0 < N; j0 += 16 * kNV) {
     const int64_t w = std::min<int64_t>(16 * kNV, N - j0);
@@ -133,7 +136,7 @@ __attribute__((target("avx512f"))) void gemm_avx512(int64_t M, int64_t N, int64_
     const __mmask16 last = static_cast<__mmask16>(rem == 16 ? 0xFFFF : (1u << rem) - 1);
     const Epilogue ej{e.bias ? e.bias + j0 : nullptr, e.scale ? e.scale + j0 : nullptr, e.ld_scale, e.scale_product,
                       e.scale2 ? e.scale2 + j0 : nullptr, e.out2 ? e.out2 + j0 : nullptr};
-    panel[nv - 1](M, K, A, B + j0, ldb, C + j0, ldc, last, accumulate, ej);
+    panel[rem == 16][nv - 1](M, K, A, B + j0, ldb, C + j0, ldc, last, accumulate, ej);
   }
 }
 
