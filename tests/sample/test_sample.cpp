@@ -167,18 +167,30 @@ TEST(Sample, PriorNormalsHaveStandardMomentsOnAnyThreadCount) {
 // sample() runs the independent schemes as one part of the cloud per thread: the same
 // numbers, bit for bit, as the whole cloud stepped by one Integrator on one thread, the
 // SDE's noise included (parts cut the noise's 4096-number chunks here), for a closed-form
-// score and for a network (the fused kernels, called from both threads at once).
+// score and for networks on both paths (the fused kernels, and LibTorch for a score network
+// of d = 40),
+// each called from all threads at once.
 TEST(Sample, CloudPartsOnThreadsGiveTheWholeCloudsNumbers) {
   Sde sde;
-  ModelSpec spec;
-  spec.hidden = 16;
-  Network net(spec);
-  net.init(5);
-  const ScoreFn nets = network_score(std::make_shared<const WeightSnapshot>(net.snapshot()));
-  const ScoreFn exact = exact_score(two_d_mixture(), sde);
-  const Points start = prior_sample(sde, 2, 3001, 7);
+  auto network = [](int d, bool potential) {
+    ModelSpec spec;
+    spec.hidden = 16;
+    spec.d = d;
+    spec.potential = potential;
+    Network net(spec);
+    net.init(5);
+    return network_score(std::make_shared<const WeightSnapshot>(net.snapshot()));
+  };
+  struct Case {
+    const char* name;
+    ScoreFn score;
+    Points start;
+  };
+  const std::vector<Case> cases = {{"exact score", exact_score(two_d_mixture(), sde), prior_sample(sde, 2, 3001, 7)},
+                                   {"fused network", network(2, true), prior_sample(sde, 2, 3001, 7)},
+                                   {"LibTorch network", network(40, false), prior_sample(sde, 40, 601, 7)}};
   const int threads = at::get_num_threads();
-  for (const ScoreFn* score : {&exact, &nets})
+  for (const Case& c : cases)
     for (auto [kind, scheme] : {std::pair{SamplerKind::SDE, OdeScheme::Euler}, std::pair{SamplerKind::ODE, OdeScheme::Euler},
                                 std::pair{SamplerKind::ODE, OdeScheme::Heun}}) {
       SamplerOptions o;
@@ -186,14 +198,14 @@ TEST(Sample, CloudPartsOnThreadsGiveTheWholeCloudsNumbers) {
       o.steps = 12, o.refine = 2, o.refine_factor = 3;
       o.seed = 3;
       at::set_num_threads(1);
-      Integrator whole(sde, *score, o, start);
+      Integrator whole(sde, c.score, o, c.start);
       whole.run();
       for (int t : {2, 3}) {
         at::set_num_threads(t);
         std::size_t nfe = 0;
-        const Points parts = sample(sde, *score, o, start, &nfe);
-        EXPECT_EQ(parts.v, whole.points().v) << t << " threads, " << (kind == SamplerKind::SDE ? "SDE" : "ODE")
-                                              << (score == &nets ? ", network" : ", exact score");
+        const Points parts = sample(sde, c.score, o, c.start, &nfe);
+        EXPECT_EQ(parts.v, whole.points().v) << t << " threads, " << (kind == SamplerKind::SDE ? "SDE, " : "ODE, ")
+                                              << c.name;
         EXPECT_EQ(nfe, whole.nfe());
       }
     }
@@ -201,7 +213,7 @@ TEST(Sample, CloudPartsOnThreadsGiveTheWholeCloudsNumbers) {
   // A part's noise is the whole cloud's at its coordinates: a part outside the cloud is refused.
   SamplerOptions o;
   o.kind = SamplerKind::SDE;
-  EXPECT_THROW(Integrator(sde, exact, o, Points(2, 10), CloudPart{10, 20}), std::invalid_argument);
+  EXPECT_THROW(Integrator(sde, cases[0].score, o, Points(2, 10), CloudPart{10, 20}), std::invalid_argument);
 }
 
 TEST(Sample, OdeSchemesConvergeAtTheirOrder) {
