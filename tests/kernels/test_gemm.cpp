@@ -92,3 +92,32 @@ TEST(Gemm, EmptyInnerDimension) {
 TEST(Gemm, ReportsKernel) {
   EXPECT_EQ(gemm_uses_avx512(), static_cast<bool>(__builtin_cpu_supports("avx512f")));
 }
+
+// Deep products (K >= 128: the weight gradients' reduction over a block's rows) run in
+// chunks of K, each from the C the last one stored. A scale of ones keeps gemm from
+// chunking and changes no bit (v * 1 = v), so the two calls must agree exactly: chunking
+// may not change the numbers the fused kernels' reproducibility rests on.
+TEST(Gemm, DeepProductsInChunksGiveTheSameNumbers) {
+  for (int64_t K : {128, 200, 320})
+    for (int64_t M : {5, 80})
+      for (int64_t N : {17, 80})
+        for (bool tr : {false, true})
+          for (bool acc : {false, true})
+            for (bool bias : {false, true}) {
+              std::mt19937_64 rng(K * 7 + M * 3 + N);
+              std::uniform_real_distribution<float> u(-1.f, 1.f);
+              std::vector<float> A(M * K), B(K * N), C0(M * N), bv(N), ones(M * N, 1.f);
+              for (auto* v : {&A, &B, &C0, &bv})
+                for (auto& e : *v) e = u(rng);
+              const MatA a = tr ? transposed(A.data(), M) : rows_of(A.data(), K);
+              Epilogue plain, whole;
+              plain.bias = whole.bias = bias ? bv.data() : nullptr;
+              whole.scale = ones.data(), whole.ld_scale = N;
+              std::vector<float> chunked = C0, unchunked = C0;
+              gemm(M, N, K, a, B.data(), N, chunked.data(), N, acc, plain);
+              gemm(M, N, K, a, B.data(), N, unchunked.data(), N, acc, whole);
+              ASSERT_EQ(chunked, unchunked) << M << "x" << N << "x" << K << (tr ? " A^T" : "") << (acc ? " +=" : "")
+                                            << (bias ? " bias" : "");
+              check(&gemm, M, N, K, tr, acc, bias ? 1 : 0);  // and against the double reference
+            }
+}
