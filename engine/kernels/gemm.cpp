@@ -80,8 +80,8 @@ __attribute__((target("avx512f"), always_inline)) inline void tile_at(int64_t i0
   const int64_t side = i0 * e.ld_scale;
   const Epilogue ei{e.bias, e.scale ? e.scale + side : nullptr, e.ld_scale, e.scale_product,
                     e.scale2 ? e.scale2 + side : nullptr, e.out2 ? e.out2 + side : nullptr};
-  tile_avx512<MR, NV, Full>(K, MatA{A.p + i0 * A.row_stride, A.row_stride, A.col_stride}, B, ldb, C + i0 * ldc, ldc, last,
-                      accumulate, ei);
+  tile_avx512<MR, NV, Full>(K, MatA{A.p + i0 * A.row_stride, A.row_stride, A.col_stride}, B, ldb, C + i0 * ldc, ldc,
+                            last, accumulate, ei);
 }
 template <int NV, bool Full>
 __attribute__((target("avx512f"))) void panel_avx512(int64_t M, int64_t K, MatA A, const float* B, int64_t ldb,

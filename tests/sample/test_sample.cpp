@@ -168,8 +168,7 @@ TEST(Sample, PriorNormalsHaveStandardMomentsOnAnyThreadCount) {
 // numbers, bit for bit, as the whole cloud stepped by one Integrator on one thread, the
 // SDE's noise included (parts cut the noise's 4096-number chunks here), for a closed-form
 // score and for networks on both paths (the fused kernels, and LibTorch for a score network
-// of d = 40),
-// each called from all threads at once.
+// of d = 40), each called from all threads at once.
 TEST(Sample, CloudPartsOnThreadsGiveTheWholeCloudsNumbers) {
   Sde sde;
   auto network = [](int d, bool potential) {
