@@ -14,14 +14,24 @@ namespace {
 // was two thirds of the sampler's time). Clamped at -40 (e^x = 4e-18): below, the
 // squares in log1p_unit underflow, and float underflow costs a microcode assist per
 // lane (measured: 4x slower softplus on a network with many saturated units).
+// k = round(x / ln 2) by adding 1.5 * 2^23 + 127: at that magnitude a float's unit in the
+// last place is 1, so the sum rounds x / ln 2 to an integer, and its low mantissa bits
+// hold k + 127, the biased exponent of 2^k, ready to shift into place. Where an int
+// conversion, a rounding and an integer add made k and n, this is one FMA and a
+// subtraction: the value-and-slope loop ran 1.12x faster (stand-alone, five rounds). It
+// rounds ties to even where the conversion rounded them down: 11 of 2^24 slopes and
+// values over beta h in [-60, 60] moved by an ulp or two.
 inline __attribute__((always_inline)) float exp_nonpositive(float x) {
   x = x < -40.f ? -40.f : x;
-  const int k = static_cast<int>(x * 1.44269504f - 0.5f);  // round to nearest (x <= 0)
-  const float n = static_cast<float>(k);
+  constexpr float kShift = 12582912.f + 127.f;
+  const float shifted = x * 1.44269504f + kShift;
+  const float n = shifted - kShift;
   const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
   const float p =
       1.f + r * (1.f + r * (0.5f + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720))))));
-  const int32_t bits = (k + 127) << 23;
+  int32_t bits;
+  std::memcpy(&bits, &shifted, sizeof bits);
+  bits <<= 23;  // k + 127 in [87, 127]: the exponent field, the sign bit clear
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
@@ -53,14 +63,14 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
     const float hi = h[i], bh = beta * hi;
     const float e = exp_nonpositive(-std::fabs(bh));
     const float r = 1.f / (1.f + e);
-    const bool lin = bh > 20.f;
     const float sig = bh >= 0.f ? r : e * r;
-    // Alone (Order 0), the select would be compiled as a branch around log1p_unit and the
-    // loop not vectorised. Where lin (beta h > 20) the smooth formula rounds to h anyway:
-    // log1p(e) / beta < e^(-beta h) / beta is under 1e-10 h, below half an ulp of h.
-    if (Value && Order == 0) z[i] = std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
-    if (Value && Order > 0) z[i] = lin ? hi : std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
-    if (Order >= 1) D1[i] = lin ? 1.f : sig;
+    // torch's linear regime (beta h > 20) needs no select for the value and the slope:
+    // there e < e^-20, so log1p(e) / beta < 1e-10 h is below half an ulp of h and the sum
+    // rounds to h, and 1 + e rounds to 1, so sig is 1. Without the selects the
+    // value-and-slope loop ran 1.05x faster, with every bit the same (2^24 inputs).
+    if (Value) z[i] = std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
+    if (Order >= 1) D1[i] = sig;
+    const bool lin = bh > 20.f;  // the second and third derivatives are 0 there, not tiny
     if (Order >= 2) {
       const float q = e * r * r;  // sigma (1 - sigma), without cancellation
       D2[i] = lin ? 0.f : beta * q;

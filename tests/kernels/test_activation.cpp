@@ -42,20 +42,39 @@ TEST(Activation, FloatMatchesDoubleReference) {
   }
 }
 
-// The value-only Softplus drops the linear-regime select (it would keep the loop from
-// vectorising): still exactly h there, for any beta and far into the regime.
-TEST(Activation, ValueOnlySoftplusIsExactlyLinearAboveTheSwitch) {
+// No Softplus loop selects torch's linear regime for the value and the slope (a select
+// cost the sampler's pass 5 %, and kept the value-only loop from vectorising): they must
+// still come out exactly h and 1 there, for any beta and far into the regime, in every
+// variant; the second and third derivatives are selected, exactly 0.
+TEST(Activation, SoftplusIsExactlyLinearAboveTheSwitch) {
   for (double beta : {1.0, 5.0, 100.0}) {
     ModelSpec s;
     s.softplus_beta = beta;
     std::vector<float> h;
     for (float bh = -60.f; bh < 60.f; bh += 0.37f) h.push_back(static_cast<float>(bh / beta));
+    for (float bh = 19.99f; bh < 20.01f; bh += 0.0003f) h.push_back(static_cast<float>(bh / beta));
     for (float v : {1e3f, 1e6f, 3e30f, INFINITY, -INFINITY}) h.push_back(v);
     const int64_t m = static_cast<int64_t>(h.size());
-    std::vector<float> z(m), d1(m), v0(m);
-    activation_jet(s, m, h.data(), z.data(), d1.data(), nullptr, nullptr);
+    std::vector<float> z(m), d1(m), d2(m), d3(m), z1(m), s1(m), s0(m), v0(m);
+    activation_jet(s, m, h.data(), z.data(), d1.data(), d2.data(), d3.data());
+    activation_jet(s, m, h.data(), z1.data(), s1.data(), nullptr, nullptr);
+    activation_jet(s, m, h.data(), nullptr, s0.data(), nullptr, nullptr);
     activation_jet(s, m, h.data(), v0.data(), nullptr, nullptr, nullptr);
-    for (int64_t i = 0; i < m; ++i) ASSERT_EQ(v0[i], z[i]) << "beta " << beta << " h " << h[i];
+    int linear = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      ASSERT_EQ(v0[i], z[i]) << "beta " << beta << " h " << h[i];
+      ASSERT_EQ(z1[i], z[i]) << "beta " << beta << " h " << h[i];
+      ASSERT_EQ(s1[i], d1[i]) << "beta " << beta << " h " << h[i];
+      ASSERT_EQ(s0[i], d1[i]) << "beta " << beta << " h " << h[i];
+      if (beta * h[i] > 20) {
+        ++linear;
+        ASSERT_EQ(z[i], h[i]) << "beta " << beta << " h " << h[i];
+        ASSERT_EQ(d1[i], 1.f) << "beta " << beta << " h " << h[i];
+        ASSERT_EQ(d2[i], 0.f) << "beta " << beta << " h " << h[i];
+        ASSERT_EQ(d3[i], 0.f) << "beta " << beta << " h " << h[i];
+      }
+    }
+    EXPECT_GT(linear, 100);
   }
 }
 
