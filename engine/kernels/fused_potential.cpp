@@ -24,6 +24,10 @@ constexpr int64_t kTrainRows = 64;
 // three binaries back to back).
 constexpr int64_t kScoreRows = 128;
 constexpr int64_t kDsmRows = 64;
+// The top layer's D1, D2, delta and E in chunks of 16 rows (4 x 5 KB at H = 80): made in
+// one pass each over the whole block (4 x 20 KB), the delta and E pass read D1 and D2
+// back from L2 (its loads waited on the stores before them in the profile).
+constexpr int64_t kDsmChunkRows = 16;
 // The score network's FP blocks carry 7 jet blocks (d = 2: s, s_t, 2 x-tangents, 3
 // Hessian pairs); its DSM blocks only the value, so they can be larger.
 constexpr int64_t kScoreFpRows = 48;
@@ -277,7 +281,7 @@ GAPSCOPE_VECTOR_CLONES void value_block(const Net& net, Workspace& ws, int64_t m
 // the step 16.0 -> 15.2 ms under it). Every entry is the same arithmetic as in that form.
 struct DsmWorkspace {
   std::vector<std::vector<float>> D1, D2, E, P, Q;
-  std::vector<float> z0, h, vb, acc0, sb;
+  std::vector<float> z0, h, vb, acc0, sb;  // vb: one row of deltabar_0
   void reserve(const Net& net, int64_t m) {
     const std::size_t H = net.H, n = m;
     for (auto* v : {&D1, &D2, &E}) {
@@ -288,7 +292,7 @@ struct DsmWorkspace {
       v->resize(net.L);
       for (auto& e : *v) e.resize(2 * n * H);
     }
-    z0.resize(n * net.in0), h.resize(n * H), vb.resize(n * H), sb.resize(n * net.d);
+    z0.resize(n * net.in0), h.resize(n * H), vb.resize(H), sb.resize(n * net.d);
     acc0.resize(static_cast<std::size_t>(net.d) * H);
   }
 };
@@ -309,21 +313,29 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
     for (int64_t i = 0; i < d; ++i) ws.z0[r * in0 + 1 + i] = x[r * d + i];
   }
   // Forward; z_l goes to the second half of Q_l (the top layer's value feeds only u).
+  // The score's reverse pass starts at the top layer with g = w_out on every row:
+  // delta = D1 g and E = D2 g, made a few rows at a time right after their D1 and D2, so
+  // that both are read back from L1 (see kDsmChunkRows); below, the GEMM
+  // g_{l-1} = delta_l W_l writes delta_{l-1} = D1 g and E = D2 g.
+  const float* wo = w.W[L];
   for (int l = 0; l < L; ++l) {
     const float* S = l == 0 ? ws.z0.data() : ws.Q[l - 1].data() + mH;
     gemm(m, H, net.in(l), rows_of(S, net.in(l)), net.WT[l].data(), H, ws.h.data(), H, false, {w.b[l]});
-    activation_jet(w.spec, mH, ws.h.data(), l + 1 < L ? ws.Q[l].data() + mH : nullptr, ws.D1[l].data(),
-                   ws.D2[l].data(), nullptr);
-  }
-  // The score's reverse pass: g = w_out on every row of the top layer; below, the GEMM
-  // g_{l-1} = delta_l W_l writes delta_{l-1} = D1 g and E = D2 g.
-  const float* wo = w.W[L];
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t o = 0; o < H; ++o) {
-      const int64_t k = r * H + o;
-      ws.P[L - 1][k] = ws.D1[L - 1][k] * wo[o];
-      ws.E[L - 1][k] = ws.D2[L - 1][k] * wo[o];
+    if (l + 1 < L) {
+      activation_jet(w.spec, mH, ws.h.data(), ws.Q[l].data() + mH, ws.D1[l].data(), ws.D2[l].data(), nullptr);
+      continue;
     }
+    for (int64_t r0 = 0; r0 < m; r0 += kDsmChunkRows) {
+      const int64_t k0 = r0 * H, k1 = std::min(m, r0 + kDsmChunkRows) * H;
+      float *D1 = ws.D1[l].data(), *D2 = ws.D2[l].data(), *P = ws.P[l].data(), *E = ws.E[l].data();
+      activation_jet(w.spec, k1 - k0, ws.h.data() + k0, nullptr, D1 + k0, D2 + k0, nullptr);
+      for (int64_t k = k0; k < k1; k += H)
+        for (int64_t o = 0; o < H; ++o) {
+          P[k + o] = D1[k + o] * wo[o];
+          E[k + o] = D2[k + o] * wo[o];
+        }
+    }
+  }
   for (int l = L - 1; l > 0; --l) {
     Epilogue ep;
     ep.scale = ws.D1[l - 1].data(), ep.ld_scale = H, ep.scale2 = ws.D2[l - 1].data(), ep.out2 = ws.E[l - 1].data();
@@ -339,35 +351,37 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
       ws.sb[r * d + i] = 2.f * e * scale;
     }
   // Adjoint of s = delta_0 W0x: vb = delta0bar = sb W0x^T, and dW0[:, x] += delta_0^T sb.
-  float* vb = ws.vb.data();
+  // The reverse pass's tangent, upward: gbar_l = D1 * deltabar_l, hbar_l = D2 * g_l *
+  // deltabar_l = E deltabar_l (the part through act'), deltabar_{l+1} = gbar_l W_{l+1}^T.
+  // Layer 0's row by row from vb's row while it is in registers and L1 (an m x H pass of
+  // its own was one of dsm_block's two hottest loops); above, in the epilogue of the GEMM
+  // that makes deltabar.
+  float* vr = ws.vb.data();
   std::fill(ws.acc0.begin(), ws.acc0.end(), 0.f);
-  for (int64_t r = 0; r < m; ++r) {
-    float* vr = vb + r * H;
-    for (int64_t i = 0; i < d; ++i) {
-      const float si = ws.sb[r * d + i];
-      const float* wi = net.W0x.data() + i * H;
-      float* ai = ws.acc0.data() + i * H;
-      if (i == 0)
-        for (int64_t o = 0; o < H; ++o) vr[o] = si * wi[o];
-      else
-        for (int64_t o = 0; o < H; ++o) vr[o] += si * wi[o];
-      for (int64_t o = 0; o < H; ++o) ai[o] += si * delta0[r * H + o];
+  {
+    const float *d1 = ws.D1[0].data(), *e0 = ws.E[0].data();
+    float *gbar = ws.Q[0].data(), *hbar = ws.P[0].data() + mH;
+    for (int64_t r = 0; r < m; ++r) {
+      for (int64_t i = 0; i < d; ++i) {
+        const float si = ws.sb[r * d + i];
+        const float* wi = net.W0x.data() + i * H;
+        float* ai = ws.acc0.data() + i * H;
+        if (i == 0)
+          for (int64_t o = 0; o < H; ++o) vr[o] = si * wi[o];
+        else
+          for (int64_t o = 0; o < H; ++o) vr[o] += si * wi[o];
+        for (int64_t o = 0; o < H; ++o) ai[o] += si * delta0[r * H + o];
+      }
+      const int64_t k = r * H;
+      for (int64_t o = 0; o < H; ++o) {
+        gbar[k + o] = d1[k + o] * vr[o];
+        hbar[k + o] = e0[k + o] * vr[o];
+      }
     }
   }
   float* gW0 = g + off[0];
   for (int64_t i = 0; i < d; ++i)
     for (int64_t o = 0; o < H; ++o) gW0[o * in0 + 1 + i] += ws.acc0[i * H + o];
-  // The reverse pass's tangent, upward: gbar_l = D1 * deltabar_l, hbar_l = D2 * g_l *
-  // deltabar_l = E deltabar_l (the part through act'), deltabar_{l+1} = gbar_l W_{l+1}^T.
-  // Layer 0 from vb; above, in the epilogue of the GEMM that makes deltabar.
-  {
-    const float *d1 = ws.D1[0].data(), *e0 = ws.E[0].data();
-    float *gbar = ws.Q[0].data(), *hbar = ws.P[0].data() + mH;
-    for (int64_t k = 0; k < mH; ++k) {
-      gbar[k] = d1[k] * vb[k];
-      hbar[k] = e0[k] * vb[k];
-    }
-  }
   for (int l = 1; l < L; ++l) {
     Epilogue ep;
     ep.scale = ws.D1[l].data(), ep.ld_scale = H, ep.scale2 = ws.E[l].data(), ep.out2 = ws.P[l].data() + mH;
