@@ -357,7 +357,6 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
   // its own was one of dsm_block's two hottest loops); above, in the epilogue of the GEMM
   // that makes deltabar.
   float* vr = ws.vb.data();
-  std::fill(ws.acc0.begin(), ws.acc0.end(), 0.f);
   {
     const float *d1 = ws.D1[0].data(), *e0 = ws.E[0].data();
     float *gbar = ws.Q[0].data(), *hbar = ws.P[0].data() + mH;
@@ -365,12 +364,10 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
       for (int64_t i = 0; i < d; ++i) {
         const float si = ws.sb[r * d + i];
         const float* wi = net.W0x.data() + i * H;
-        float* ai = ws.acc0.data() + i * H;
         if (i == 0)
           for (int64_t o = 0; o < H; ++o) vr[o] = si * wi[o];
         else
           for (int64_t o = 0; o < H; ++o) vr[o] += si * wi[o];
-        for (int64_t o = 0; o < H; ++o) ai[o] += si * delta0[r * H + o];
       }
       const int64_t k = r * H;
       for (int64_t o = 0; o < H; ++o) {
@@ -379,9 +376,13 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
       }
     }
   }
+  // delta_0^T sb (H x d) as a GEMM, whose narrow form keeps the sums in registers: added
+  // row by row into an H x d array in memory, each row's FMAs waited on the previous
+  // row's stores (a tenth of dsm_block's own samples). The same FMAs in the same order.
+  gemm(H, d, m, transposed(delta0, H), ws.sb.data(), d, ws.acc0.data(), d, false);
   float* gW0 = g + off[0];
-  for (int64_t i = 0; i < d; ++i)
-    for (int64_t o = 0; o < H; ++o) gW0[o * in0 + 1 + i] += ws.acc0[i * H + o];
+  for (int64_t o = 0; o < H; ++o)
+    for (int64_t i = 0; i < d; ++i) gW0[o * in0 + 1 + i] += ws.acc0[o * d + i];
   for (int l = 1; l < L; ++l) {
     Epilogue ep;
     ep.scale = ws.D1[l].data(), ep.ld_scale = H, ep.scale2 = ws.E[l].data(), ep.out2 = ws.P[l].data() + mH;
