@@ -59,6 +59,10 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
                                                           float* __restrict D1, float* __restrict D2,
                                                           float* __restrict D3, float beta) {
   const float inv_beta = 1.f / beta;
+  // Two vectors per trip: each is one long chain of dependent operations (the two
+  // polynomials and the division). bench_peak, median of ten alternating pairs: value and
+  // slope 1.08x, slope alone 1.11x, order 2 1.06x, order 3 the same.
+#pragma GCC unroll 2
   for (int64_t i = 0; i < m; ++i) {
     const float hi = h[i], bh = beta * hi;
     const float e = exp_nonpositive(-std::fabs(bh));
