@@ -74,8 +74,8 @@ inline __attribute__((always_inline)) void softplus_loop(int64_t m, const float*
     // value-and-slope loop ran 1.05x faster, with every bit the same (2^24 inputs).
     if (Value) z[i] = std::max(hi, 0.f) + log1p_unit(e) * inv_beta;
     if (Order >= 1) D1[i] = sig;
-    const bool lin = bh > 20.f;  // the second and third derivatives are 0 there, not tiny
     if (Order >= 2) {
+      const bool lin = bh > 20.f;  // the second and third derivatives are 0 there, not tiny
       const float q = e * r * r;  // sigma (1 - sigma), without cancellation
       D2[i] = lin ? 0.f : beta * q;
       if (Order >= 3) D3[i] = lin ? 0.f : beta * beta * q * (1.f - 2.f * sig);

@@ -327,9 +327,9 @@ GAPSCOPE_VECTOR_CLONES double dsm_block(const Net& net, DsmWorkspace& ws, int64_
       activation_jet(w.spec, mH, ws.h.data(), ws.Q[l].data() + mH, ws.D1[l].data(), ws.D2[l].data(), nullptr);
       continue;
     }
+    float *D1 = ws.D1[l].data(), *D2 = ws.D2[l].data(), *P = ws.P[l].data(), *E = ws.E[l].data();
     for (int64_t r0 = 0; r0 < m; r0 += kDsmChunkRows) {
       const int64_t k0 = r0 * H, k1 = std::min(m, r0 + kDsmChunkRows) * H;
-      float *D1 = ws.D1[l].data(), *D2 = ws.D2[l].data(), *P = ws.P[l].data(), *E = ws.E[l].data();
       activation_jet(w.spec, k1 - k0, ws.h.data() + k0, nullptr, D1 + k0, D2 + k0, nullptr);
       for (int64_t k = k0; k < k1; k += H)
         for (int64_t o = 0; o < H; ++o) {
